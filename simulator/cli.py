@@ -1,0 +1,182 @@
+"""The `qofsim` command line (Typer + Rich): generate, run, calc, serve, schema, catalogue."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(help="qofsim: the QOF 2012/13 GPES -> CQRS flow, simulated end to end on one machine.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+
+
+def fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _bar() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=False)
+
+
+@app.command()
+def generate(practices: int = typer.Option(12, help="number of practices"),
+             seed: int = typer.Option(20130331, help="run seed (each practice derives its own)"),
+             out: Path = typer.Option(Path("reports/nation"), help="output folder for the Parquet files"),
+             profile: str = typer.Option("england-2012-13", help="profile name (scenarios/profiles/) or path"),
+             national: bool = typer.Option(False, "--national", help="England-sized: ~8,000 practices"),
+             check: bool = typer.Option(False, "--check", help="print achieved figures beside the profile targets")):
+    """Generate a synthetic nation: practices, patients and coded events, as Parquet."""
+    from simulator.population.generate import generate_nation
+    from simulator.population.profile import ProfileError, load_profile
+
+    try:
+        prof = load_profile(profile)
+    except ProfileError as exc:
+        fail(str(exc))
+    n = 8000 if national else practices
+    t = time.perf_counter()
+    with _bar() as bar:
+        task = bar.add_task("generating practices", total=n)
+        nation = generate_nation(prof, n_practices=n, seed=seed, out_dir=out,
+                                 progress=lambda done, total: bar.update(task, completed=done))
+    secs = time.perf_counter() - t
+    console.print(f"{len(nation.practices):,} practices, {nation.n_patients:,} patients in {secs:.1f} s "
+                  f"({nation.n_patients / max(secs, 1e-9):,.0f} patients/s) -> {out}")
+    if check:
+        from simulator.population import calibration
+
+        calibration.print_check(console, nation, prof)
+
+
+@app.command()
+def run(scenario: Path = typer.Argument(..., help="scenario YAML, e.g. scenarios/qof-2012-13-infrastructure-test.yaml"),
+        reports: Path = typer.Option(Path("reports"), help="folder for reports/<run-id>/"),
+        run_id: Optional[str] = typer.Option(None, help="run id (default: timestamp-scenario)")):
+    """Run the whole flow for a scenario and reconcile; exits 1 on any discrepancy."""
+    from simulator.population.profile import ProfileError
+    from simulator.run import run_scenario
+    from simulator.scenario import ScenarioError, load_scenario
+
+    try:
+        sc = load_scenario(scenario)
+    except ScenarioError as exc:
+        fail(str(exc))
+    console.rule(f"[bold]qofsim run[/] {sc.name}")
+    with _bar() as bar:
+        task = bar.add_task("generating practices", total=sc.practices)
+        try:
+            result = run_scenario(sc, reports, run_id, say=lambda m: bar.console.print(f"  {m}"),
+                                  progress=lambda done, total: bar.update(task, completed=done))
+        except (ScenarioError, ProfileError) as exc:
+            fail(str(exc))
+    s = result.summary
+    table = Table(title=f"run {s['run_id']}", show_header=False)
+    for key in ("practices", "patients", "extracts_sent", "extracts_received", "extracts_stored",
+                "payment_instructions", "total_points", "total_payment_gbp"):
+        table.add_row(key, f"{s[key]:,}" if isinstance(s[key], int) else str(s[key]))
+    table.add_row("checks", f"{sum(s['checks'].values()):,} comparisons")
+    table.add_row("discrepancies", str(len(s["discrepancies"])))
+    table.add_row("time", f"{s['timings_s']['total']} s")
+    console.print(table)
+    for d in s["discrepancies"][:20]:
+        console.print(f"[red]✗[/] {d['check']} {d['practice_code'] or ''}: {d['detail']}")
+    console.print(f"report: {result.run_dir / 'report.html'}")
+    if s["discrepancies"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def calc(values: Path = typer.Option(..., "--values", help="values CSV in NHS Digital's long layout"),
+         out: Path = typer.Option(..., "--out", help="points CSV to write"),
+         list_sizes: Optional[Path] = typer.Option(None, "--list-sizes", help="CSV with ORG_CODE, LIST_SIZE: adds payments"),
+         payments_out: Optional[Path] = typer.Option(None, "--payments-out", help="payments CSV (default OUT-payments.csv)")):
+    """Points (2 dp) per practice and indicator from long-layout values; payments with --list-sizes."""
+    from simulator.cqrs.calcfile import calc as do_calc
+    from simulator.cqrs.longformat import LongFormatError
+    from simulator.qof.catalogue import default_catalogue
+
+    for p in (values, list_sizes):
+        if p is not None and not p.exists():
+            fail(f"{p}: no such file")
+    try:
+        result = do_calc(default_catalogue(), values, out, list_sizes, payments_out)
+    except LongFormatError as exc:
+        fail(str(exc))
+    console.print(f"{len(result.points_rows):,} indicator rows -> {out}")
+    for r in result.payment_rows:
+        console.print(f"{r['ORG_CODE']}: {r['POINTS']} points, £{r['PAYMENT_GBP']}")
+
+
+@app.command()
+def schema(out: Path = typer.Option(Path("reports/schema"), help="folder for <message>.schema.json")):
+    """Write the JSON Schema of every message (generated from simulator/contracts.py)."""
+    from simulator.contracts import json_schemas
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, sch in json_schemas().items():
+        (out / f"{name}.schema.json").write_text(json.dumps(sch, indent=2) + "\n")
+    console.print(f"{len(json_schemas())} schemas -> {out}")
+
+
+@app.command()
+def catalogue(unsourced: bool = typer.Option(False, "--unsourced", help="only rows whose values are placeholders [I]")):
+    """List the QOF 2012/13 catalogue (with the trust tag of every row)."""
+    from simulator.qof.catalogue import default_catalogue
+
+    cat = default_catalogue()
+    rows = cat.unsourced() if unsourced else list(cat.indicators.values())
+    table = Table("code", "domain", "area", "kind", "points", "thresholds", "extracted", "rules", "tag")
+    for d in rows:
+        thr = f"{d.lower}-{d.upper}" if d.lower is not None else ""
+        rules = "yes" if d.code in cat.rules.indicators or d.code in {r.indicator for r in cat.rules.registers.values()} else ""
+        table.add_row(d.code, d.domain, d.area, d.kind, str(d.points), thr, "yes" if d.extracted else "no", rules, d.tag)
+    console.print(table)
+    console.print(f"{len(rows)} of {len(cat.indicators)} indicators")
+
+
+@app.command()
+def serve(scenario: Path = typer.Argument(Path("scenarios/qof-2012-13-infrastructure-test.yaml")),
+          reports: Path = typer.Option(Path("reports"), help="folder for reports/<run-id>/"),
+          urls_file: Optional[Path] = typer.Option(None, help="write the services' URLs here as JSON"),
+          seconds: float = typer.Option(0, help="stop after this many seconds (0: until Ctrl-C)")):
+    """Generate the scenario's nation and keep every service up on loopback (for Locust or a real supplier)."""
+    from simulator.run import generate, new_run_id
+    from simulator.scenario import ScenarioError, load_scenario
+    from simulator.qof.catalogue import default_catalogue
+    from simulator.world import world
+
+    try:
+        sc = load_scenario(scenario)
+    except ScenarioError as exc:
+        fail(str(exc))
+    run_dir = reports / new_run_id(sc)
+    nation = generate(sc, run_dir)
+    partitions = {s: (nation.patients_path(s), nation.events_path(s)) for s in {p["supplier"] for p in nation.practices}}
+    with world(default_catalogue(), nation.practices, partitions, run_dir, list(sc.faults)) as w:
+        info = {"urls": w.urls, "run_dir": str(run_dir),
+                "practices": [{k: p[k] for k in ("practice_code", "supplier", "ccg_code")} for p in nation.practices]}
+        if urls_file:
+            urls_file.write_text(json.dumps(info, indent=2))
+        for k, v in w.urls.items():
+            console.print(f"{k:20} {v}")
+        sys.stdout.flush()
+        deadline = time.monotonic() + seconds if seconds else None
+        try:
+            while deadline is None or time.monotonic() < deadline:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,226 @@
+"""Every message that crosses a service boundary, in one place (pydantic v2, versioned).
+
+Suppliers, GPES, CQRS, the CLI and the tests all import these models; the JSON Schemas that
+suppliers build against are generated from them (``qofsim schema``), never written by hand.
+Models are strict and closed (``extra='forbid'``): an unknown field — an NHS number, say — is
+refused, which is what keeps patient identifiers from ever riding along in an extract.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
+
+SCHEMA_VERSION = "1"
+Supplier = Literal["EMIS", "TPP", "INPS", "Microtest"]
+PracticeCode = str
+
+
+class _Closed(BaseModel):
+    """Closed (unknown fields refused) and immutable; counts are StrictInt so 3.5, "3" or true are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- GPES -> suppliers
+
+
+class RegisterSpec(_Closed):
+    id: str = Field(description="register id, e.g. DM")
+    indicator: str = Field(description="the catalogue's register indicator, e.g. DM32")
+    area: str
+
+
+class IndicatorSpec(_Closed):
+    id: str
+    area: str
+    wording: str
+
+
+class ExtractionSpec(_Closed):
+    """What GPES publishes: which registers and indicators every extract must carry, and the dates."""
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    spec_id: str
+    quality_service: str = "QOF"
+    achievement_date: dt.date
+    list_size_date: dt.date = Field(description="list_size in an extract counts patients registered on this date")
+    reference_period_start: dt.date
+    registers: tuple[RegisterSpec, ...]
+    indicators: tuple[IndicatorSpec, ...]
+
+
+class ExtractionRequest(_Closed):
+    """GPES asks one supplier to run the spec over the named practices and submit to ``submit_to``."""
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    request_id: str
+    supplier: Supplier
+    spec: ExtractionSpec
+    practices: tuple[PracticeCode, ...]
+    submit_to: str = Field(description="GPES URL that receives each practice's extract")
+
+
+class ExtractionRun(_Closed):
+    """A supplier's answer to an ExtractionRequest once every extract has been submitted."""
+
+    request_id: str
+    supplier: Supplier
+    extracts_sent: int
+    extract_ids: tuple[str, ...]
+    rejected: tuple[str, ...] = ()  # extract ids GPES refused (a faulty supplier)
+
+
+# ---------------------------------------------------------------- supplier -> GPES -> CQRS
+
+
+class IndicatorCount(_Closed):
+    id: StrictStr
+    numerator: StrictInt = Field(ge=0)
+    denominator: StrictInt = Field(ge=0, description="eligible patients less exceptions (B - C)")
+    exceptions: StrictInt = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _numerator_within_denominator(self):
+        if self.numerator > self.denominator:
+            raise ValueError(f"numerator {self.numerator} is above denominator {self.denominator}")
+        return self
+
+
+class Extract(_Closed):
+    """One practice's aggregated counts: never a patient-level row."""
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    extract_id: StrictStr = Field(min_length=1, max_length=128, description="supplier-assigned; the idempotency key")
+    request_id: StrictStr
+    spec_id: StrictStr
+    supplier: Supplier
+    practice_code: PracticeCode = Field(pattern=r"^[A-Z][0-9]{5}$")
+    achievement_date: dt.date
+    list_size: StrictInt = Field(ge=0, description="patients registered on the spec's list_size_date")
+    registers: dict[StrictStr, StrictInt]
+    indicators: tuple[IndicatorCount, ...]
+
+    @field_validator("registers")
+    @classmethod
+    def _registers_not_negative(cls, v: dict[str, int]):
+        for k, n in v.items():
+            if n < 0:
+                raise ValueError(f"register {k} is negative: {n}")
+        return v
+
+    def canonical_bytes(self) -> bytes:
+        """The bytes a supplier sends: sorted keys, no spaces; what every checksum is taken over."""
+        return canonical_json(self.model_dump(mode="json"))
+
+
+def canonical_json(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+
+
+def sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+class Receipt(_Closed):
+    """GPES's (and CQRS's) answer to a submitted extract. A resubmission gets the first receipt again."""
+
+    extract_id: str
+    practice_code: PracticeCode
+    sha256: str
+    status: Literal["accepted"]
+    received_at: dt.datetime
+    forwarded: bool = False
+
+
+class ErrorDetail(_Closed):
+    field: str
+    reason: str
+
+
+class Rejection(_Closed):
+    """HTTP 422 body: what was wrong, naming the field; nothing was stored."""
+
+    detail: tuple[ErrorDetail, ...]
+
+
+# ---------------------------------------------------------------- CQRS
+
+
+WorkflowState = Literal[
+    "Awaiting Service Provider Approval",
+    "Awaiting Commissioning Organisation Approval",
+    "Approved",
+    "Payment Instructed",
+]
+
+
+class Declaration(_Closed):
+    declared_by: str = Field(min_length=1)
+
+
+class ApprovalDecision(_Closed):
+    approver: str = Field(min_length=1, description="the commissioner (CCG/area team) code")
+    decision: Literal["approve", "reject"]
+    reason: str = ""
+
+
+class IndicatorAchievement(_Closed):
+    ind_code: str
+    status: Literal["scored", "not_applicable", "not_supplied"]
+    achievement_pct: str | None  # Decimal text, full precision
+    points: str  # Decimal text, full precision
+    points_2dp: str
+
+
+class PracticeAchievement(_Closed):
+    practice_code: PracticeCode
+    achievement_date: dt.date
+    extract_id: str
+    state: WorkflowState
+    list_size: int
+    total_points: str
+    payment_gbp: str  # pence exact
+    components_gbp: dict[str, str]  # unrounded, for explanation; the total is settled once
+    indicators: tuple[IndicatorAchievement, ...]
+
+
+class PaymentInstruction(_Closed):
+    instruction_id: str
+    practice_code: PracticeCode
+    commissioner: str
+    achievement_date: dt.date
+    quality_service: str
+    total_points: str
+    amount_gbp: str
+    created_at: dt.datetime
+
+
+class PaymentRun(_Closed):
+    instructions: tuple[PaymentInstruction, ...]
+    file: str
+    total_gbp: str
+
+
+MESSAGES = {
+    "extraction-spec": ExtractionSpec,
+    "extraction-request": ExtractionRequest,
+    "extraction-run": ExtractionRun,
+    "extract": Extract,
+    "receipt": Receipt,
+    "rejection": Rejection,
+    "declaration": Declaration,
+    "approval-decision": ApprovalDecision,
+    "practice-achievement": PracticeAchievement,
+    "payment-instruction": PaymentInstruction,
+    "payment-run": PaymentRun,
+}
+
+
+def json_schemas() -> dict[str, dict]:
+    """JSON Schema for every message, generated from the models above."""
+    return {name: model.model_json_schema() for name, model in MESSAGES.items()}

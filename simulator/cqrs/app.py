@@ -1,0 +1,71 @@
+"""CQRS's HTTP face (FastAPI) over :class:`simulator.cqrs.service.Cqrs`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from simulator.contracts import ApprovalDecision, Declaration, PaymentRun, PracticeAchievement
+from simulator.cqrs.service import Cqrs
+from simulator.cqrs.store import Conflict
+from simulator.cqrs.workflow import WorkflowError
+from simulator.faces import install_error_handlers, rejection
+from simulator.transport.http import SHA_HEADER
+
+
+def create_app(cqrs: Cqrs) -> FastAPI:
+    app = FastAPI(title="qofsim CQRS", version="1")
+    install_error_handlers(app)
+
+    @app.exception_handler(WorkflowError)
+    async def _wf(_: Request, exc: WorkflowError):
+        return rejection(exc.status, exc.field, exc.reason)
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict):
+        return rejection(409, "extract_id", str(exc))
+
+    @app.get("/health")
+    def health():
+        return {"service": "cqrs", "ok": True}
+
+    @app.post("/extracts", status_code=201, responses={200: {"description": "already stored: the first receipt"}})
+    async def receive(request: Request):
+        body = await request.body()
+        receipt, created = await run_in_threadpool(cqrs.ingest, body, request.headers.get(SHA_HEADER))
+        return JSONResponse(receipt.model_dump(mode="json"), status_code=201 if created else 200)
+
+    @app.get("/extracts")
+    def extracts():
+        return cqrs.extracts()
+
+    @app.get("/extracts/{extract_id}/body")
+    def extract_body(extract_id: str):
+        body = cqrs.extract_body(extract_id)
+        if body is None:
+            return rejection(404, "extract_id", f"no extract {extract_id}")
+        return Response(body, media_type="application/json")
+
+    @app.post("/calculations")
+    def calculate():
+        return cqrs.calculate()
+
+    @app.get("/practices/{practice_code}/achievement", response_model=PracticeAchievement)
+    def achievement(practice_code: str):
+        return cqrs.achievement(practice_code)
+
+    @app.post("/practices/{practice_code}/declaration")
+    def declare(practice_code: str, body: Declaration):
+        return {"practice_code": practice_code, "state": cqrs.declare(practice_code, body.declared_by)}
+
+    @app.post("/practices/{practice_code}/approval")
+    def decide(practice_code: str, body: ApprovalDecision):
+        return {"practice_code": practice_code,
+                "state": cqrs.decide(practice_code, body.approver, body.decision, body.reason)}
+
+    @app.post("/payment-runs", status_code=201, response_model=PaymentRun)
+    def payment_run():
+        return cqrs.payment_run()
+
+    return app

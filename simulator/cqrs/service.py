@@ -1,0 +1,60 @@
+"""The CQRS service object: its database, catalogue, commissioners and workflow settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from simulator.contracts import PaymentRun, PracticeAchievement, Receipt
+from simulator.cqrs import achievement, store, workflow
+from simulator.db import CqrsExtract
+from simulator.qof.catalogue import Catalogue
+
+
+@dataclass
+class Cqrs:
+    sessions: sessionmaker
+    catalogue: Catalogue
+    commissioner_of: Mapping[str, str]  # practice -> CCG code (who approves)
+    out_dir: Path
+    config: workflow.ServiceConfig = field(default_factory=workflow.ServiceConfig)
+
+    @property
+    def register_indicator(self) -> dict[str, str]:
+        return {r.id: r.indicator for r in self.catalogue.rules.registers.values()}
+
+    def ingest(self, body: bytes, claimed_sha: str | None) -> tuple[Receipt, bool]:
+        return store.ingest(self.sessions, body, claimed_sha, self.register_indicator, self.commissioner_of.keys())
+
+    def calculate(self) -> dict:
+        return achievement.calculate(self.catalogue, self.sessions)
+
+    def achievement(self, practice_code: str) -> PracticeAchievement:
+        return workflow.achievement(self.sessions, practice_code, self.catalogue.parameters.achievement_date,
+                                    self.config.quality_service)
+
+    def declare(self, practice_code: str, declared_by: str) -> str:
+        return workflow.declare(self.sessions, self.config, practice_code, self.catalogue.parameters.achievement_date,
+                                declared_by)
+
+    def decide(self, practice_code: str, approver: str, decision: str, reason: str = "") -> str:
+        return workflow.decide(self.sessions, self.config, self.commissioner_of, practice_code,
+                               self.catalogue.parameters.achievement_date, approver, decision, reason)
+
+    def payment_run(self) -> PaymentRun:
+        return workflow.payment_run(self.sessions, self.config, self.commissioner_of, self.out_dir)
+
+    def extracts(self) -> list[dict]:
+        with self.sessions() as s:
+            return [{"extract_id": x.extract_id, "practice_code": x.practice_code, "supplier": x.supplier,
+                     "sha256": x.sha256, "current": x.current, "list_size": x.list_size}
+                    for x in s.scalars(select(CqrsExtract).order_by(CqrsExtract.practice_code, CqrsExtract.received_at))]
+
+    def extract_body(self, extract_id: str) -> bytes | None:
+        with self.sessions() as s:
+            x = s.get(CqrsExtract, extract_id)
+            return None if x is None else x.body

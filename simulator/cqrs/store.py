@@ -1,0 +1,88 @@
+"""CQRS ingestion: check the checksum, parse, store the extract and its counts in long layout.
+
+Idempotent on ``extract_id``. A later extract for the same practice and spec supersedes the
+earlier one, and the practice's workflow record returns to 'Awaiting Service Provider Approval'.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from simulator.contracts import ErrorDetail, Extract, Receipt, sha256
+from simulator.cqrs.longformat import extract_to_rows
+from simulator.db import CqrsExtract, CqrsValue, CqrsWorkflow, utcnow
+from simulator.gpes.validate import ExtractInvalid, parse_extract
+
+
+class Conflict(Exception):
+    pass
+
+
+def _receipt(row: CqrsExtract) -> Receipt:
+    return Receipt(extract_id=row.extract_id, practice_code=row.practice_code, sha256=row.sha256,
+                   status="accepted", received_at=row.received_at, forwarded=False)
+
+
+def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, register_indicator: dict[str, str],
+           known_practices=None) -> tuple[Receipt, bool]:
+    digest = sha256(body)
+    if claimed_sha is not None and claimed_sha != digest:
+        raise ExtractInvalid([ErrorDetail(field="X-Content-SHA256",
+                                          reason=f"body checksum {digest} does not match the header {claimed_sha}")])
+    x = parse_extract(body)
+    if known_practices is not None and x.practice_code not in known_practices:
+        raise ExtractInvalid([ErrorDetail(field="practice_code", reason=f"unknown practice {x.practice_code}")])
+    with sessions() as s:
+        existing = s.get(CqrsExtract, x.extract_id)
+        if existing is not None:
+            if existing.sha256 != digest:
+                raise Conflict(f"extract_id {x.extract_id} was already stored with different content")
+            return _receipt(existing), False
+    try:
+        with sessions.begin() as s:
+            _store(s, x, body, digest, register_indicator)
+    except IntegrityError:
+        with sessions() as s:
+            existing = s.get(CqrsExtract, x.extract_id)
+        if existing is None or existing.sha256 != digest:
+            raise Conflict(f"extract_id {x.extract_id} was already stored with different content") from None
+        return _receipt(existing), False
+    with sessions() as s:
+        return _receipt(s.get(CqrsExtract, x.extract_id)), True
+
+
+def _store(s: Session, x: Extract, body: bytes, digest: str, register_indicator: dict[str, str]) -> None:
+    s.execute(update(CqrsExtract)
+              .where(CqrsExtract.practice_code == x.practice_code, CqrsExtract.spec_id == x.spec_id,
+                     CqrsExtract.current.is_(True))
+              .values(current=False))
+    s.add(CqrsExtract(extract_id=x.extract_id, practice_code=x.practice_code, spec_id=x.spec_id,
+                      achievement_date=x.achievement_date, supplier=x.supplier, list_size=x.list_size,
+                      sha256=digest, body=body, current=True))
+    s.flush()
+    s.add_all(CqrsValue(extract_id=x.extract_id, practice_code=x.practice_code, ind_code=ind, field_name=f, value=v)
+              for ind, f, v in extract_to_rows(x, register_indicator))
+    wf = s.scalars(select(CqrsWorkflow).where(CqrsWorkflow.practice_code == x.practice_code,
+                                              CqrsWorkflow.achievement_date == x.achievement_date)).first()
+    if wf is not None and wf.extract_id != x.extract_id:
+        wf.history = [*wf.history, {"at": utcnow().isoformat(), "from": wf.state,
+                                    "to": "Awaiting Service Provider Approval",
+                                    "why": f"superseded by extract {x.extract_id}: awaiting recalculation"}]
+        wf.state = "Awaiting Service Provider Approval"
+        wf.extract_id = x.extract_id
+        wf.calculated = {**wf.calculated, "stale": True}
+        wf.updated_at = utcnow()
+
+
+def current_extracts(s: Session, spec_id: str | None = None) -> list[CqrsExtract]:
+    q = select(CqrsExtract).where(CqrsExtract.current.is_(True))
+    if spec_id:
+        q = q.where(CqrsExtract.spec_id == spec_id)
+    return list(s.scalars(q.order_by(CqrsExtract.practice_code)))
+
+
+def extract_values(s: Session, extract_id: str) -> list[tuple[str, str, int]]:
+    return [(v.ind_code, v.field_name, v.value)
+            for v in s.scalars(select(CqrsValue).where(CqrsValue.extract_id == extract_id).order_by(CqrsValue.id))]

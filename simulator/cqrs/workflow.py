@@ -1,0 +1,123 @@
+"""The CQRS approval workflow: practice declares -> commissioner approves -> payment instruction.
+
+States (CQRS's own names): Awaiting Service Provider Approval -> Awaiting Commissioning
+Organisation Approval -> Approved -> Payment Instructed. A rejection sends the record back to
+the practice. A service may be set 'No Declaration Required' or 'No Approval Required', which
+completes that step by itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from simulator.contracts import PaymentInstruction, PaymentRun, PracticeAchievement
+from simulator.db import CqrsPaymentInstruction, CqrsWorkflow, utcnow
+
+AWAITING_SP = "Awaiting Service Provider Approval"
+AWAITING_CO = "Awaiting Commissioning Organisation Approval"
+APPROVED = "Approved"
+PAID = "Payment Instructed"
+
+
+class WorkflowError(Exception):
+    def __init__(self, status: int, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.status, self.field, self.reason = status, field, reason
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    quality_service: str = "QOF"
+    no_declaration_required: bool = False
+    no_approval_required: bool = False
+
+
+def _record(s, practice_code: str, achievement_date: dt.date, service: str) -> CqrsWorkflow:
+    wf = s.scalars(select(CqrsWorkflow).where(CqrsWorkflow.practice_code == practice_code,
+                                              CqrsWorkflow.quality_service == service,
+                                              CqrsWorkflow.achievement_date == achievement_date)).first()
+    if wf is None:
+        raise WorkflowError(404, "practice_code", f"no calculated {service} record for {practice_code}")
+    return wf
+
+
+def _move(wf: CqrsWorkflow, to: str, why: str) -> None:
+    wf.history = [*wf.history, {"at": utcnow().isoformat(), "from": wf.state, "to": to, "why": why}]
+    wf.state = to
+    wf.updated_at = utcnow()
+
+
+def achievement(sessions: sessionmaker, practice_code: str, achievement_date: dt.date, service: str) -> PracticeAchievement:
+    with sessions() as s:
+        wf = _record(s, practice_code, achievement_date, service)
+        data = {k: v for k, v in wf.calculated.items() if k != "stale"}
+        data["state"] = wf.state
+        return PracticeAchievement.model_validate_json(json.dumps(data))
+
+
+def declare(sessions: sessionmaker, cfg: ServiceConfig, practice_code: str, achievement_date: dt.date,
+            declared_by: str) -> str:
+    with sessions.begin() as s:
+        wf = _record(s, practice_code, achievement_date, cfg.quality_service)
+        if wf.calculated.get("stale"):
+            raise WorkflowError(409, "state", "figures changed since calculation; recalculate before declaring")
+        if wf.state != AWAITING_SP:
+            raise WorkflowError(409, "state", f"{practice_code} is '{wf.state}', not '{AWAITING_SP}'")
+        _move(wf, AWAITING_CO, f"declared by {declared_by}")
+        if cfg.no_approval_required:
+            _move(wf, APPROVED, "No Approval Required")
+        return wf.state
+
+
+def decide(sessions: sessionmaker, cfg: ServiceConfig, commissioner_of: Mapping[str, str], practice_code: str,
+           achievement_date: dt.date, approver: str, decision: str, reason: str = "") -> str:
+    with sessions.begin() as s:
+        wf = _record(s, practice_code, achievement_date, cfg.quality_service)
+        if wf.state != AWAITING_CO:
+            raise WorkflowError(409, "state", f"{practice_code} is '{wf.state}', not '{AWAITING_CO}'")
+        if commissioner_of.get(practice_code) != approver:
+            raise WorkflowError(403, "approver", f"{approver} does not commission {practice_code}")
+        if decision == "approve":
+            _move(wf, APPROVED, f"approved by {approver}")
+        else:
+            _move(wf, AWAITING_SP, f"rejected by {approver}: {reason or 'no reason given'}")
+        return wf.state
+
+
+def payment_run(sessions: sessionmaker, cfg: ServiceConfig, commissioner_of: Mapping[str, str], out_dir: Path) -> PaymentRun:
+    """Finance approval and payment instruction for every approved record; writes one CSV."""
+    now = utcnow()
+    made: list[PaymentInstruction] = []
+    with sessions.begin() as s:
+        for wf in s.scalars(select(CqrsWorkflow).where(CqrsWorkflow.state == APPROVED,
+                                                       CqrsWorkflow.quality_service == cfg.quality_service)
+                            .order_by(CqrsWorkflow.practice_code)):
+            ins = PaymentInstruction(
+                instruction_id=str(uuid.uuid4()), practice_code=wf.practice_code,
+                commissioner=commissioner_of.get(wf.practice_code, ""), achievement_date=wf.achievement_date,
+                quality_service=cfg.quality_service, total_points=wf.calculated["total_points"],
+                amount_gbp=wf.calculated["payment_gbp"], created_at=now)
+            s.add(CqrsPaymentInstruction(**ins.model_dump()))
+            _move(wf, PAID, f"payment instruction {ins.instruction_id}")
+            made.append(ins)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"payment-instructions-{now.strftime('%Y%m%dT%H%M%S%f')}.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["instruction_id", "practice_code", "commissioner", "quality_service", "achievement_date",
+                    "total_points", "amount_gbp"])
+        for i in made:
+            w.writerow([i.instruction_id, i.practice_code, i.commissioner, i.quality_service,
+                        i.achievement_date.isoformat(), i.total_points, i.amount_gbp])
+    total = sum((Decimal(i.amount_gbp) for i in made), Decimal("0.00"))
+    return PaymentRun(instructions=tuple(made), file=str(path), total_gbp=str(total))

@@ -1,0 +1,151 @@
+"""Database for GPES and CQRS: SQLAlchemy 2 models, schema owned by Alembic migrations.
+
+SQLite file in the run folder by default; PostgreSQL (or anything SQLAlchemy speaks) through
+``QOFSIM_DATABASE_URL``. Money and points are stored as exact decimal TEXT, never floats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint,
+                        create_engine, event)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+ENV_URL = "QOFSIM_DATABASE_URL"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------- GPES
+
+
+class GpesRequest(Base):
+    __tablename__ = "gpes_requests"
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spec_id: Mapped[str] = mapped_column(String(64))
+    supplier: Mapped[str] = mapped_column(String(16))
+    practices: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(32))  # requested | completed | failed
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class GpesReceipt(Base):
+    __tablename__ = "gpes_receipts"
+    extract_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    supplier: Mapped[str] = mapped_column(String(16))
+    practice_code: Mapped[str] = mapped_column(String(8), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    forwarded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    cqrs_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+# ---------------------------------------------------------------- CQRS
+
+
+class CqrsExtract(Base):
+    __tablename__ = "cqrs_extracts"
+    extract_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    practice_code: Mapped[str] = mapped_column(String(8), index=True)
+    spec_id: Mapped[str] = mapped_column(String(64))
+    achievement_date: Mapped[dt.date] = mapped_column(Date)
+    supplier: Mapped[str] = mapped_column(String(16))
+    list_size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)  # False once a later extract supersedes it
+
+
+class CqrsValue(Base):
+    """Counts in NHS Digital's long layout: one row per practice x indicator x field."""
+
+    __tablename__ = "cqrs_values"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    extract_id: Mapped[str] = mapped_column(ForeignKey("cqrs_extracts.extract_id"), index=True)
+    practice_code: Mapped[str] = mapped_column(String(8))
+    ind_code: Mapped[str] = mapped_column(String(16))
+    field_name: Mapped[str] = mapped_column(String(32))
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class CqrsWorkflow(Base):
+    __tablename__ = "cqrs_workflow"
+    __table_args__ = (UniqueConstraint("practice_code", "quality_service", "achievement_date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    practice_code: Mapped[str] = mapped_column(String(8))
+    quality_service: Mapped[str] = mapped_column(String(16))
+    achievement_date: Mapped[dt.date] = mapped_column(Date)
+    extract_id: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(64))
+    calculated: Mapped[dict] = mapped_column(JSON)  # PracticeAchievement as JSON (Decimal text)
+    history: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CqrsPaymentInstruction(Base):
+    __tablename__ = "cqrs_payment_instructions"
+    instruction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    practice_code: Mapped[str] = mapped_column(String(8), index=True)
+    commissioner: Mapped[str] = mapped_column(String(16))
+    quality_service: Mapped[str] = mapped_column(String(16))
+    achievement_date: Mapped[dt.date] = mapped_column(Date)
+    total_points: Mapped[str] = mapped_column(String(64))
+    amount_gbp: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- engine + migrations
+
+
+def database_url(run_dir: Path | None = None) -> str:
+    """QOFSIM_DATABASE_URL if set, else a SQLite file in the run folder."""
+    url = os.environ.get(ENV_URL)
+    if url:
+        return url
+    folder = Path(run_dir) if run_dir else Path(".")
+    return f"sqlite:///{(folder / 'qofsim.db').resolve()}"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn, _):  # WAL: GPES and CQRS write from several server threads
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(url: str) -> None:
+    """Bring the database to the newest schema (Alembic upgrade head)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+def sessions(url: str, create: bool = True) -> sessionmaker:
+    if create:
+        migrate(url)
+    return sessionmaker(make_engine(url), expire_on_commit=False)

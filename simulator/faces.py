@@ -1,0 +1,24 @@
+"""What every FastAPI face shares: errors as 4xx with the field named, in one shape."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from simulator.gpes.validate import ExtractInvalid, _loc
+
+
+def rejection(status: int, field: str, reason: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": [{"field": field, "reason": reason}]})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ExtractInvalid)
+    async def _invalid(_: Request, exc: ExtractInvalid):
+        return JSONResponse(status_code=422, content={"detail": [e.model_dump() for e in exc.errors]})
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(_: Request, exc: RequestValidationError):
+        detail = [{"field": _loc(tuple(p for p in e["loc"] if p != "body")), "reason": e["msg"]} for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": detail})

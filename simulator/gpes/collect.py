@@ -1,0 +1,144 @@
+"""GPES: issue extraction requests to suppliers, receive their extracts, validate, track, forward.
+
+Plain functions over a database session factory; ``gpes/app.py`` is only the HTTP face.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionRun, ExtractionSpec, Receipt, sha256
+from simulator.db import GpesReceipt, GpesRequest, utcnow
+from simulator.gpes.forward import forward
+from simulator.gpes.validate import ExtractInvalid, RequestView, validate
+from simulator.transport.http import CqrsClient, SupplierClient
+
+
+class Conflict(Exception):
+    """The same extract_id arrived again with different content."""
+
+
+@dataclass
+class Gpes:
+    sessions: sessionmaker
+    spec: ExtractionSpec
+    practice_supplier: Mapping[str, str]  # the practice registry GPES trusts (ODS)
+    public_url: str = ""  # where suppliers submit; set once the server is listening
+    suppliers: dict[str, SupplierClient] = field(default_factory=dict)
+    cqrs: CqrsClient | None = None
+
+    # ------------------------------------------------------------ requests
+
+    def create_request(self, supplier: str, practices: list[str] | None = None) -> ExtractionRequest:
+        own = sorted(p for p, s in self.practice_supplier.items() if s == supplier)
+        if not own and supplier not in self.suppliers:
+            raise ExtractInvalid([ErrorDetail(field="supplier", reason=f"unknown supplier {supplier!r}")])
+        chosen = own if practices is None else list(practices)
+        foreign = [p for p in chosen if p not in own]
+        if foreign:
+            raise ExtractInvalid([ErrorDetail(field="practices", reason=f"{foreign[0]} is not a {supplier} practice")])
+        req = ExtractionRequest(request_id=str(uuid.uuid4()), supplier=supplier, spec=self.spec,
+                                practices=tuple(chosen), submit_to=f"{self.public_url}/extracts")
+        with self.sessions.begin() as s:
+            s.add(GpesRequest(request_id=req.request_id, spec_id=self.spec.spec_id, supplier=supplier,
+                              practices=list(chosen), status="requested"))
+        return req
+
+    def collect(self) -> list[ExtractionRun]:
+        """Ask every supplier for its practices' extracts (they submit each one back to us)."""
+        runs = []
+        for supplier, client in self.suppliers.items():
+            req = self.create_request(supplier)
+            run = client.request_extraction(req)
+            with self.sessions.begin() as s:
+                s.get(GpesRequest, req.request_id).status = "completed"
+            runs.append(run)
+        return runs
+
+    def _request_view(self, request_id: str) -> RequestView | None:
+        with self.sessions() as s:
+            r = s.get(GpesRequest, request_id)
+            return None if r is None else RequestView(r.request_id, r.supplier, frozenset(r.practices))
+
+    # ------------------------------------------------------------ extracts
+
+    def receive(self, body: bytes) -> tuple[Receipt, bool]:
+        """Validate, store, forward. Returns (receipt, created); a resubmission returns the first receipt."""
+        extract_id = _peek_extract_id(body)
+        if extract_id is not None:
+            existing = self._receipt(extract_id)
+            if existing is not None:
+                if existing.sha256 != sha256(body):
+                    raise Conflict(f"extract_id {extract_id} was already received with different content")
+                return existing, False
+        request_id = _peek(body, "request_id")
+        x = validate(body, self.spec, self.practice_supplier,
+                     self._request_view(request_id) if isinstance(request_id, str) else None)
+        digest = sha256(body)
+        try:
+            with self.sessions.begin() as s:
+                s.add(GpesReceipt(extract_id=x.extract_id, request_id=x.request_id, supplier=x.supplier,
+                                  practice_code=x.practice_code, sha256=digest, body=body))
+        except IntegrityError:  # a concurrent twin got there first
+            existing = self._receipt(x.extract_id)
+            if existing is None or existing.sha256 != digest:
+                raise Conflict(f"extract_id {x.extract_id} was already received with different content") from None
+            return existing, False
+        if self.cqrs is not None:
+            answer = forward(self.cqrs, body)
+            with self.sessions.begin() as s:
+                rec = s.get(GpesReceipt, x.extract_id)
+                rec.cqrs_status = answer.status
+                if answer.status in (200, 201):
+                    rec.forwarded_at = utcnow()
+        return self._receipt(x.extract_id), True
+
+    def retry_forwarding(self) -> int:
+        """Forward again every accepted extract CQRS has not acknowledged (e.g. CQRS was down)."""
+        with self.sessions() as s:
+            pending = s.scalars(select(GpesReceipt).where(GpesReceipt.forwarded_at.is_(None))).all()
+        done = 0
+        for rec in pending:
+            answer = forward(self.cqrs, rec.body)
+            with self.sessions.begin() as s:
+                r = s.get(GpesReceipt, rec.extract_id)
+                r.cqrs_status = answer.status
+                if answer.status in (200, 201):
+                    r.forwarded_at = utcnow()
+                    done += 1
+        return done
+
+    def _receipt(self, extract_id: str) -> Receipt | None:
+        with self.sessions() as s:
+            r = s.get(GpesReceipt, extract_id)
+            if r is None:
+                return None
+            return Receipt(extract_id=r.extract_id, practice_code=r.practice_code, sha256=r.sha256,
+                           status="accepted", received_at=r.received_at, forwarded=r.forwarded_at is not None)
+
+    def receipts(self) -> list[dict]:
+        with self.sessions() as s:
+            return [{"extract_id": r.extract_id, "request_id": r.request_id, "supplier": r.supplier,
+                     "practice_code": r.practice_code, "sha256": r.sha256, "forwarded": r.forwarded_at is not None,
+                     "cqrs_status": r.cqrs_status}
+                    for r in s.scalars(select(GpesReceipt).order_by(GpesReceipt.received_at, GpesReceipt.extract_id))]
+
+
+def _peek(body: bytes, key: str):
+    try:
+        obj = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return obj.get(key) if isinstance(obj, dict) else None
+
+
+def _peek_extract_id(body: bytes) -> str | None:
+    v = _peek(body, "extract_id")
+    return v if isinstance(v, str) and v else None

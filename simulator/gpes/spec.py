@@ -1,0 +1,16 @@
+"""The extraction spec GPES publishes, generated from the catalogue and the rules (one truth)."""
+
+from __future__ import annotations
+
+from simulator.contracts import ExtractionSpec, IndicatorSpec, RegisterSpec
+from simulator.qof.catalogue import Catalogue
+
+
+def build_spec(catalogue: Catalogue) -> ExtractionSpec:
+    p = catalogue.parameters
+    regs = tuple(RegisterSpec(id=r.id, indicator=r.indicator, area=r.area) for r in catalogue.rules.registers.values())
+    inds = tuple(IndicatorSpec(id=i, area=catalogue.indicators[i].area, wording=catalogue.indicators[i].wording)
+                 for i in catalogue.extracted_ratio_ids())
+    return ExtractionSpec(spec_id=p.spec_id, quality_service=p.quality_service, achievement_date=p.achievement_date,
+                          list_size_date=p.list_size_date, reference_period_start=p.reference_period_start,
+                          registers=regs, indicators=inds)

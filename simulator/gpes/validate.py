@@ -1,0 +1,94 @@
+"""Validate one supplier extract against the contract, the published spec and the request.
+
+Every problem is reported with the field it concerns, so a supplier can fix its extract from
+the 422 alone. Validation happens before anything is stored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Mapping
+
+from pydantic import ValidationError
+
+from simulator.contracts import ErrorDetail, Extract, ExtractionSpec
+
+
+class ExtractInvalid(Exception):
+    def __init__(self, errors: list[ErrorDetail]):
+        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """What GPES knows of the request an extract answers."""
+
+    request_id: str
+    supplier: str
+    practices: frozenset[str]
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "body"
+
+
+def parse_extract(body: bytes) -> Extract:
+    """The contract alone (types, signs, numerator <= denominator)."""
+    try:
+        return Extract.model_validate_json(body)
+    except ValidationError as exc:
+        raise ExtractInvalid([ErrorDetail(field=_loc(tuple(e["loc"])), reason=e["msg"]) for e in exc.errors()]) from None
+
+
+def check_against_spec(x: Extract, spec: ExtractionSpec, practice_supplier: Mapping[str, str],
+                       request: RequestView | None) -> None:
+    errors: list[ErrorDetail] = []
+    add = lambda f, r: errors.append(ErrorDetail(field=f, reason=r))  # noqa: E731
+    if x.spec_id != spec.spec_id:
+        add("spec_id", f"{x.spec_id!r} does not match the published spec {spec.spec_id!r}")
+    if x.achievement_date != spec.achievement_date:
+        add("achievement_date", f"{x.achievement_date} does not match the spec's {spec.achievement_date}")
+    owner = practice_supplier.get(x.practice_code)
+    if owner is None:
+        add("practice_code", f"unknown practice {x.practice_code}")
+    elif owner != x.supplier:
+        add("practice_code", f"practice {x.practice_code} uses {owner}, not {x.supplier}")
+    if request is None:
+        add("request_id", f"no extraction request {x.request_id!r}")
+    else:
+        if request.supplier != x.supplier:
+            add("supplier", f"request {x.request_id} was sent to {request.supplier}, not {x.supplier}")
+        if owner is not None and x.practice_code not in request.practices:
+            add("practice_code", f"practice {x.practice_code} is not in request {x.request_id}")
+    wanted_regs = {r.id for r in spec.registers}
+    for rid in sorted(wanted_regs - x.registers.keys()):
+        add(f"registers.{rid}", "missing register")
+    for rid in sorted(x.registers.keys() - wanted_regs):
+        add(f"registers.{rid}", "not a register of the spec")
+    wanted = [i.id for i in spec.indicators]
+    seen = Counter(i.id for i in x.indicators)
+    for n, ind in enumerate(x.indicators):
+        if ind.id not in wanted:
+            add(f"indicators[{n}].id", f"{ind.id} is not an indicator of the spec")
+        elif seen[ind.id] > 1:
+            add(f"indicators[{n}].id", f"duplicate indicator {ind.id}")
+    for iid in wanted:
+        if iid not in seen:
+            add("indicators", f"missing indicator {iid}")
+    if errors:
+        raise ExtractInvalid(errors)
+
+
+def validate(body: bytes, spec: ExtractionSpec, practice_supplier: Mapping[str, str],
+             request: RequestView | None) -> Extract:
+    x = parse_extract(body)
+    check_against_spec(x, spec, practice_supplier, request)
+    return x

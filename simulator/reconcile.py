@@ -1,0 +1,208 @@
+"""Reconciliation: counts conserved supplier -> GPES -> CQRS, and payments re-derived independently.
+
+The second half is the "QMAS side" of the 2012/13 parallel run: points and money are worked out
+again from the counts CQRS stored, with exact fractions and none of ``simulator.cqrs``'s code,
+and must agree to the hundredth of a point and to the penny.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Iterable, Mapping
+
+from simulator.qof.catalogue import Catalogue
+from simulator.qof.engines import PracticeCounts
+
+NHS_LIKE = re.compile(rb"(?<![0-9])[0-9]{10}(?![0-9])")
+
+
+@dataclass
+class Discrepancy:
+    check: str
+    practice_code: str | None
+    detail: str
+
+    def as_dict(self) -> dict:
+        return {"check": self.check, "practice_code": self.practice_code, "detail": self.detail}
+
+
+@dataclass
+class Reconciliation:
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    checks: Counter = field(default_factory=Counter)  # check name -> number of comparisons made
+
+    def compare(self, check: str, practice: str | None, ok: bool, detail: str) -> None:
+        self.checks[check] += 1
+        if not ok:
+            self.discrepancies.append(Discrepancy(check, practice, detail))
+
+
+def valid_nhs_number(digits: str) -> bool:
+    """Modulus 11 (weights 10..2 over the first nine digits)."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(digits[9])
+
+
+def nhs_numbers_in(body: bytes) -> list[str]:
+    return [m.decode() for m in NHS_LIKE.findall(body) if valid_nhs_number(m.decode())]
+
+
+# ---------------------------------------------------------------- the independent (QMAS) calculation
+
+
+def qmas_points(catalogue: Catalogue, body: dict) -> dict[str, Fraction]:
+    """Points per indicator from one extract's JSON, by the published formula, in exact fractions."""
+    out: dict[str, Fraction] = {}
+    counts = {i["id"]: i for i in body["indicators"]}
+    register_of = {r.indicator: r.id for r in catalogue.rules.registers.values()}
+    for code, d in catalogue.indicators.items():
+        G = Fraction(str(d.points))
+        if code in register_of:
+            out[code] = G if register_of[code] in body["registers"] else Fraction(0)
+        elif code in counts:
+            a, b = counts[code]["numerator"], counts[code]["denominator"]
+            if b == 0:
+                out[code] = Fraction(0)
+                continue
+            pct = Fraction(100 * a, b)
+            lo, hi = Fraction(str(d.lower)), Fraction(str(d.upper))
+            out[code] = Fraction(0) if pct <= lo else G if pct >= hi else G * (pct - lo) / (hi - lo)
+        else:
+            out[code] = Fraction(0)
+    return out
+
+
+def qmas_payment(catalogue: Catalogue, body: dict, points: Mapping[str, Fraction],
+                 national: Mapping[str, Fraction]) -> Decimal:
+    p = catalogue.parameters
+    ppp, divisor = Fraction(str(p.pounds_per_point)), Fraction(str(p.cpi_divisor))
+    list_size = body["list_size"]
+    cpi = Fraction(list_size) / divisor
+    area_register = {r.area: r.id for r in catalogue.rules.registers.values()}
+    total = Fraction(0)
+    for code, pts in points.items():
+        d = catalogue.indicators[code]
+        factor = Fraction(1)
+        if d.domain == "Clinical" and d.area in area_register and d.area not in p.apdf_one_areas:
+            rid = area_register[d.area]
+            nat = national.get(rid, Fraction(0))
+            factor = (Fraction(body["registers"].get(rid, 0), list_size) / nat) if nat and list_size else Fraction(0)
+        total += pts * ppp * cpi * factor
+    return (Decimal(total.numerator) / Decimal(total.denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) \
+        if total else Decimal("0.00")
+
+
+def qmas_national(catalogue: Catalogue, bodies: Iterable[dict]) -> dict[str, Fraction]:
+    bodies = list(bodies)
+    fixed = catalogue.parameters.national_prevalence
+    if fixed:
+        return {k: Fraction(str(v)) for k, v in fixed.items()}
+    total_list = sum(b["list_size"] for b in bodies)
+    return {r: Fraction(sum(b["registers"].get(r, 0) for b in bodies), total_list) if total_list else Fraction(0)
+            for r in catalogue.rules.registers}
+
+
+# ---------------------------------------------------------------- the whole reconciliation
+
+
+def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict], gpes_receipts: list[dict],
+              cqrs_extracts: list[dict], cqrs_bodies: Mapping[str, bytes], achievements: Mapping[str, dict],
+              payment_instructions: list[dict], oracle: Mapping[str, PracticeCounts] | None = None,
+              expected_rejections: int = 0) -> Reconciliation:
+    rec = Reconciliation()
+    codes = [p["practice_code"] for p in practices]
+    accepted = [o for o in outboxes if o["status"] in (200, 201)]
+    sent_by_practice: dict[str, dict[str, dict]] = {}
+    for o in accepted:
+        sent_by_practice.setdefault(o["practice_code"], {})[o["extract_id"]] = o
+    for o in outboxes:
+        rec.compare("no patient identifier leaves a supplier", o["practice_code"], not nhs_numbers_in(o["body"].encode()),
+                    f"extract {o['extract_id']} carries an NHS-number-like value")
+    rejected = [o for o in outboxes if o["status"] not in (200, 201)]
+    rec.compare("rejected submissions as expected", None, len(rejected) == expected_rejections,
+                f"{len(rejected)} submissions were refused by GPES, {expected_rejections} expected")
+
+    receipts = {r["extract_id"]: r for r in gpes_receipts}
+    stored = {x["extract_id"]: x for x in cqrs_extracts}
+    current = {x["practice_code"]: x for x in cqrs_extracts if x["current"]}
+    for code in codes:
+        sent = sent_by_practice.get(code, {})
+        rec.compare("one extract per practice sent", code, len(sent) == 1,
+                    f"{len(sent)} distinct accepted extracts sent")
+        for extract_id, o in sent.items():
+            r = receipts.get(extract_id)
+            rec.compare("GPES received what the supplier sent", code, r is not None and r["sha256"] == o["sha256"],
+                        f"extract {extract_id}: GPES {'has no receipt' if r is None else 'checksum differs'}")
+            x = stored.get(extract_id)
+            rec.compare("CQRS stored what GPES received", code, x is not None and x["sha256"] == o["sha256"],
+                        f"extract {extract_id}: CQRS {'has no extract' if x is None else 'checksum differs'}")
+            body = cqrs_bodies.get(extract_id)
+            rec.compare("bytes unchanged end to end", code, body is not None and body == o["body"].encode(),
+                        f"extract {extract_id}: stored bytes differ from the bytes sent")
+        rec.compare("CQRS holds one current extract", code, code in current, "no current extract in CQRS")
+
+    # counts conserved: national totals per indicator field, supplier side vs CQRS side
+    def totals(bodies: Iterable[dict]) -> Counter:
+        c: Counter = Counter()
+        for b in bodies:
+            c["list_size"] += b["list_size"]
+            for k, v in b["registers"].items():
+                c[f"register {k}"] += v
+            for i in b["indicators"]:
+                for f in ("numerator", "denominator", "exceptions"):
+                    c[f"{i['id']} {f}"] += i[f]
+        return c
+
+    sent_bodies = [json.loads(next(iter(s.values()))["body"]) for s in sent_by_practice.values() if s]
+    stored_bodies = {x["practice_code"]: json.loads(cqrs_bodies[x["extract_id"]])
+                     for x in current.values() if x["extract_id"] in cqrs_bodies}
+    a, b = totals(sent_bodies), totals(stored_bodies.values())
+    for key in sorted(set(a) | set(b)):
+        rec.compare("counts conserved supplier -> CQRS", None, a[key] == b[key], f"{key}: sent {a[key]}, CQRS {b[key]}")
+
+    if oracle is not None:
+        for code, body in stored_bodies.items():
+            o = oracle.get(code)
+            got = (body["list_size"], body["registers"], {i["id"]: (i["numerator"], i["denominator"], i["exceptions"])
+                                                          for i in body["indicators"]})
+            want = None if o is None else (o.list_size, {k: o.registers[k] for k in body["registers"]},
+                                           {k: (o.indicators[k].numerator, o.indicators[k].denominator,
+                                                o.indicators[k].exceptions) for k in got[2]})
+            rec.compare("supplier counts match the reference engine", code, got == want,
+                        f"supplier sent {got}, reference engine counts {want}")
+
+    national = qmas_national(catalogue, stored_bodies.values())
+    for code, body in stored_bodies.items():
+        ach = achievements.get(code)
+        if ach is None:
+            rec.compare("CQRS calculated every practice", code, False, "no achievement record")
+            continue
+        pts = qmas_points(catalogue, body)
+        for ind in ach["indicators"]:
+            mine = Decimal(pts[ind["ind_code"]].numerator) / Decimal(pts[ind["ind_code"]].denominator)
+            ok = mine.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) == Decimal(ind["points"]).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP)
+            rec.compare("points re-derive (QMAS)", code, ok,
+                        f"{ind['ind_code']}: CQRS {ind['points']}, re-derived {mine:.6f}")
+        pay = qmas_payment(catalogue, body, pts, national)
+        rec.compare("payment re-derives to the penny (QMAS)", code, pay == Decimal(ach["payment_gbp"]),
+                    f"CQRS £{ach['payment_gbp']}, re-derived £{pay}")
+
+    instructed = Counter(i["practice_code"] for i in payment_instructions)
+    for code, ach in achievements.items():
+        if ach["state"] == "Payment Instructed":
+            rec.compare("one payment instruction per paid practice", code, instructed[code] == 1,
+                        f"{instructed[code]} payment instructions")
+            amount = next((i["amount_gbp"] for i in payment_instructions if i["practice_code"] == code), None)
+            rec.compare("payment instruction equals the calculated payment", code, amount == ach["payment_gbp"],
+                        f"instruction £{amount}, calculated £{ach['payment_gbp']}")
+    return rec

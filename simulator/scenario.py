@@ -1,0 +1,82 @@
+"""Scenario files: which nation, which faults, how far the workflow goes, what to expect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from simulator.supplier.faults import KINDS
+
+
+class ScenarioError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    profile: str
+    practices: int
+    seed: int
+    list_size_range: tuple[int, int] | None
+    faults: tuple[dict, ...] = ()
+    declare: str = "all"
+    approve: str = "all"
+    oracle: bool = True
+    expect: dict = field(default_factory=dict)
+    path: Path | None = None
+
+
+def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
+    def fail(where: str, msg: str) -> ScenarioError:
+        return ScenarioError(f"{source}: {where}: {msg}")
+
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a mapping")
+    unknown = set(data) - {"name", "description", "population", "faults", "workflow", "oracle", "expect"}
+    if unknown:
+        raise fail(sorted(unknown)[0], "unknown field")
+    pop = data.get("population") or {}
+    if not isinstance(pop, dict):
+        raise fail("population", "expected a mapping")
+    n = pop.get("practices", 12)
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise fail("population.practices", f"a whole number of practices >= 1, got {n!r}")
+    seed = pop.get("seed", 20130331)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise fail("population.seed", f"a whole number >= 0, got {seed!r}")
+    rng = pop.get("list_size_range")
+    if rng is not None:
+        if (not isinstance(rng, list) or len(rng) != 2 or not all(isinstance(x, int) for x in rng)
+                or rng[0] < 1 or rng[0] > rng[1]):
+            raise fail("population.list_size_range", f"[low, high] with 1 <= low <= high, got {rng!r}")
+        rng = (rng[0], rng[1])
+    faults = data.get("faults") or []
+    if not isinstance(faults, list):
+        raise fail("faults", "expected a list")
+    for i, f in enumerate(faults):
+        if not isinstance(f, dict) or f.get("kind") not in KINDS:
+            raise fail(f"faults[{i}].kind", f"one of {', '.join(KINDS)}")
+        if not isinstance(f.get("practice"), str):
+            raise fail(f"faults[{i}].practice", "a practice code is required")
+    wf = data.get("workflow") or {}
+    for step in ("declare", "approve"):
+        if wf.get(step, "all") not in ("all", "none"):
+            raise fail(f"workflow.{step}", "all or none")
+    return Scenario(name=str(data.get("name") or source), description=str(data.get("description") or ""),
+                    profile=str(pop.get("profile", "england-2012-13")), practices=n, seed=seed, list_size_range=rng,
+                    faults=tuple(faults), declare=wf.get("declare", "all"), approve=wf.get("approve", "all"),
+                    oracle=bool(data.get("oracle", True)), expect=dict(data.get("expect") or {}))
+
+
+def load_scenario(path: Path) -> Scenario:
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(f"{path}: no such scenario file")
+    with open(path) as f:
+        data = yaml.safe_load(f)
+    sc = parse_scenario(data, source=path.name)
+    return Scenario(**{**sc.__dict__, "path": path})

@@ -1,0 +1,122 @@
+"""HTTP clients between the services, on ``requests`` (so tests mock them with ``responses``).
+
+Extract bodies travel as raw bytes with their SHA-256 in ``X-Content-SHA256``: GPES forwards the
+bytes it received, untouched, and CQRS checks the checksum before it stores anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+from simulator.contracts import (ExtractionRequest, ExtractionRun, ExtractionSpec, PaymentRun, PracticeAchievement,
+                                 sha256)
+
+SHA_HEADER = "X-Content-SHA256"
+JSON = {"Content-Type": "application/json"}
+
+
+class ServiceError(RuntimeError):
+    """A peer answered with an unexpected status; carries the status and the peer's reason."""
+
+    def __init__(self, url: str, status: int, body: str):
+        super().__init__(f"{url} answered {status}: {body[:500]}")
+        self.status = status
+        self.body = body
+
+
+@dataclass
+class Answer:
+    status: int
+    json: dict | list | None
+
+
+class _Client:
+    def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float = 60.0):
+        self.base_url = base_url.rstrip("/")
+        self.http = session or requests.Session()
+        self.timeout = timeout
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def _ok(self, r: requests.Response, *ok: int) -> requests.Response:
+        if r.status_code not in (ok or (200,)):
+            raise ServiceError(r.request.url, r.status_code, r.text)
+        return r
+
+    def get_json(self, path: str):
+        return self._ok(self.http.get(self._url(path), timeout=self.timeout)).json()
+
+    def post_json(self, path: str, payload: dict | None = None, *ok: int):
+        return self._ok(self.http.post(self._url(path), json=payload or {}, timeout=self.timeout), *ok).json()
+
+
+def post_extract(http: requests.Session, url: str, body: bytes, timeout: float = 60.0) -> Answer:
+    """POST an extract's exact bytes with their checksum; every status is returned, none raised."""
+    r = http.post(url, data=body, headers={**JSON, SHA_HEADER: sha256(body)}, timeout=timeout)
+    try:
+        payload = r.json()
+    except ValueError:
+        payload = None
+    return Answer(r.status_code, payload)
+
+
+class SupplierClient(_Client):
+    def request_extraction(self, request: ExtractionRequest) -> ExtractionRun:
+        r = self.http.post(self._url("/extraction-requests"), data=request.model_dump_json(), headers=JSON,
+                           timeout=max(self.timeout, 600))
+        return ExtractionRun.model_validate_json(self._ok(r).content)
+
+    def outbox(self) -> list[dict]:
+        return self.get_json("/outbox")
+
+
+class GpesClient(_Client):
+    def spec(self) -> ExtractionSpec:
+        return ExtractionSpec.model_validate_json(self._ok(self.http.get(self._url("/spec"), timeout=self.timeout)).content)
+
+    def submit(self, body: bytes) -> Answer:
+        return post_extract(self.http, self._url("/extracts"), body, self.timeout)
+
+    def collect(self) -> list[ExtractionRun]:
+        r = self._ok(self.http.post(self._url("/collections"), timeout=max(self.timeout, 1800)))
+        return [ExtractionRun.model_validate(x) for x in r.json()["runs"]]
+
+    def create_request(self, supplier: str, practices: list[str] | None = None) -> ExtractionRequest:
+        r = self._ok(self.http.post(self._url("/requests"), json={"supplier": supplier, "practices": practices},
+                                    timeout=self.timeout), 201)
+        return ExtractionRequest.model_validate_json(r.content)
+
+    def receipts(self) -> list[dict]:
+        return self.get_json("/receipts")
+
+
+class CqrsClient(_Client):
+    def forward(self, body: bytes) -> Answer:
+        return post_extract(self.http, self._url("/extracts"), body, self.timeout)
+
+    def extracts(self) -> list[dict]:
+        return self.get_json("/extracts")
+
+    def extract_body(self, extract_id: str) -> bytes:
+        return self._ok(self.http.get(self._url(f"/extracts/{extract_id}/body"), timeout=self.timeout)).content
+
+    def calculate(self) -> dict:
+        return self.post_json("/calculations")
+
+    def achievement(self, practice_code: str) -> PracticeAchievement:
+        r = self._ok(self.http.get(self._url(f"/practices/{practice_code}/achievement"), timeout=self.timeout))
+        return PracticeAchievement.model_validate_json(r.content)
+
+    def declare(self, practice_code: str, declared_by: str) -> dict:
+        return self.post_json(f"/practices/{practice_code}/declaration", {"declared_by": declared_by})
+
+    def decide(self, practice_code: str, approver: str, decision: str = "approve", reason: str = "") -> dict:
+        return self.post_json(f"/practices/{practice_code}/approval",
+                              {"approver": approver, "decision": decision, "reason": reason})
+
+    def payment_run(self) -> PaymentRun:
+        r = self._ok(self.http.post(self._url("/payment-runs"), timeout=self.timeout), 201)
+        return PaymentRun.model_validate_json(r.content)
