@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Iterable, Mapping
 
+from simulator.population.nhs_number import is_valid as is_valid_nhs_number
 from simulator.qof.catalogue import Catalogue
 from simulator.qof.engines import PracticeCounts
 
@@ -42,18 +43,8 @@ class Reconciliation:
             self.discrepancies.append(Discrepancy(check, practice, detail))
 
 
-def valid_nhs_number(digits: str) -> bool:
-    """Modulus 11 (weights 10..2 over the first nine digits)."""
-    if len(digits) != 10 or not digits.isdigit():
-        return False
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
-    check = 11 - total % 11
-    check = 0 if check == 11 else check
-    return check != 10 and check == int(digits[9])
-
-
 def nhs_numbers_in(body: bytes) -> list[str]:
-    return [m.decode() for m in NHS_LIKE.findall(body) if valid_nhs_number(m.decode())]
+    return [m.decode() for m in NHS_LIKE.findall(body) if is_valid_nhs_number(m.decode())]
 
 
 # ---------------------------------------------------------------- the independent (QMAS) calculation

@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from simulator.contracts import PaymentRun, PracticeAchievement, Receipt
 from simulator.cqrs import achievement, store, workflow
-from simulator.db import CqrsExtract
+from simulator.db import CqrsExtract, CqrsWorkflow
 from simulator.qof.catalogue import Catalogue
 
 
@@ -31,7 +31,14 @@ class Cqrs:
         return store.ingest(self.sessions, body, claimed_sha, self.register_indicator, self.commissioner_of.keys())
 
     def calculate(self) -> dict:
-        return achievement.calculate(self.catalogue, self.sessions)
+        result = achievement.calculate(self.catalogue, self.sessions)
+        if self.config.no_declaration_required:
+            with self.sessions() as s:
+                waiting = [w.practice_code for w in s.scalars(select(CqrsWorkflow).where(
+                    CqrsWorkflow.state == workflow.AWAITING_SP, CqrsWorkflow.quality_service == self.config.quality_service))]
+            for code in waiting:
+                self.declare(code, "No Declaration Required")
+        return result
 
     def achievement(self, practice_code: str) -> PracticeAchievement:
         return workflow.achievement(self.sessions, practice_code, self.catalogue.parameters.achievement_date,

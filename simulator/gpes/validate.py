@@ -66,7 +66,7 @@ def check_against_spec(x: Extract, spec: ExtractionSpec, practice_supplier: Mapp
     else:
         if request.supplier != x.supplier:
             add("supplier", f"request {x.request_id} was sent to {request.supplier}, not {x.supplier}")
-        if owner is not None and x.practice_code not in request.practices:
+        if owner == x.supplier and x.practice_code not in request.practices:
             add("practice_code", f"practice {x.practice_code} is not in request {x.request_id}")
     wanted_regs = {r.id for r in spec.registers}
     for rid in sorted(wanted_regs - x.registers.keys()):

@@ -1,0 +1,299 @@
+"""Coded clinical events for one practice's patients, vectorised with NumPy.
+
+Given the patients (date of birth, sex, end of observation) and the practice's random effects,
+draw who has each condition (a latent risk shared by all conditions, so diabetes, hypertension
+and CHD travel together), when it was diagnosed or resolved, and the monitoring a QOF year
+leaves in the record: blood pressures, lab tests, exception, refusal and maximal-therapy codes,
+smoking status and cessation support.
+
+Every code comes from the catalogue's cluster files for the practice's code system (Read v2 or
+CTV3). All draws are made for every patient in a fixed order, whatever the code system, so an
+EMIS and a TPP practice with the same seed hold the same clinical story in different codes.
+No event is dated after the patient's end of observation (the achievement date, or the day
+before they left or died) nor before birth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+from dateutil.relativedelta import relativedelta
+
+from simulator.population.profile import BPDist, Profile
+
+DAY0 = dt.date(1970, 1, 1)
+YEAR = 365.2425
+
+
+def day_number(d: dt.date) -> int:
+    return (d - DAY0).days
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The QOF year as day numbers, and inclusive window lengths ending on the achievement date."""
+
+    ach: int
+    lsd: int
+    ref: int
+    ach_date: dt.date
+
+    @classmethod
+    def of(cls, profile: Profile) -> "Calendar":
+        return cls(day_number(profile.achievement_date), day_number(profile.list_size_date),
+                   day_number(profile.reference_period_start), profile.achievement_date)
+
+    def months(self, m: int) -> int:
+        """Days in the window 'within m months' as the rules read it (start = ach - m months + 1 day)."""
+        start = self.ach_date - relativedelta(months=m) + dt.timedelta(days=1)
+        return (self.ach_date - start).days + 1
+
+
+@dataclass
+class PracticeEffects:
+    """One practice's random effects (drawn once per practice)."""
+
+    age_tilt: float
+    risk: float
+    condition: dict[str, float]
+    quality: float
+    exception: float
+
+
+class CodeBook:
+    """A code system's codes for each cluster, and a dictionary of every code used."""
+
+    def __init__(self, profile: Profile, system: str):
+        self.system = system
+        self.codes: list[str] = []
+        index: dict[str, int] = {}
+        self._ids: dict[str, np.ndarray] = {}
+        self._cum: dict[str, np.ndarray] = {}
+        for name, members in profile.clusters.items():
+            codes = [c for s, c in members if s == system]
+            if not codes:
+                continue
+            for c in codes:
+                if c not in index:
+                    index[c] = len(self.codes)
+                    self.codes.append(c)
+            # the first code listed is taken as the commonest: weight 1/(1 + position)
+            w = 1.0 / (1.0 + np.arange(len(codes)))
+            self._ids[name] = np.array([index[c] for c in codes], dtype=np.int32)
+            self._cum[name] = np.cumsum(w) / w.sum()
+
+    def pick(self, cluster: str, u: np.ndarray) -> np.ndarray:
+        """Dictionary indices of codes of ``cluster`` chosen by uniforms ``u``."""
+        ids = self._ids.get(cluster)
+        if ids is None:
+            raise KeyError(f"cluster {cluster} has no {self.system} code")
+        return ids[np.minimum(np.searchsorted(self._cum[cluster], u, side="right"), len(ids) - 1)]
+
+
+@dataclass
+class EventBlocks:
+    """Events accumulated block by block (one cluster per block), concatenated at the end."""
+
+    idx: list[np.ndarray] = field(default_factory=list)
+    cluster: list[str] = field(default_factory=list)
+    date: list[np.ndarray] = field(default_factory=list)
+    value: list[np.ndarray | None] = field(default_factory=list)
+    value2: list[np.ndarray | None] = field(default_factory=list)
+
+    def add(self, idx, cluster, date, value=None, value2=None) -> None:
+        if len(idx):
+            self.idx.append(np.asarray(idx, dtype=np.int64))
+            self.cluster.append(cluster)
+            self.date.append(np.asarray(date, dtype=np.int64))
+            self.value.append(value)
+            self.value2.append(value2)
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _shift(p: float | np.ndarray, by: float) -> np.ndarray:
+    """A probability moved by ``by`` on the log-odds scale (0 and 1 stay put)."""
+    p = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore"):
+        lo = np.log(p) - np.log1p(-p)
+    return np.where((p <= 0) | (p >= 1), p, _sigmoid(lo + by))
+
+
+class _Draw:
+    """The practice's random stream, one full-length array per call (so consumption never depends on codes)."""
+
+    def __init__(self, rng: np.random.Generator, n: int):
+        self.rng, self.n = rng, n
+
+    def u(self) -> np.ndarray:
+        return self.rng.random(self.n)
+
+    def normal(self) -> np.ndarray:
+        return self.rng.standard_normal(self.n)
+
+
+def _bp_values(d: BPDist, e1: np.ndarray, e2: np.ndarray):
+    sys_ = np.rint(d.systolic_mean + d.systolic_sd * e1)
+    dia = np.rint(d.diastolic_mean + d.diastolic_sd * (d.correlation * e1 + np.sqrt(1 - d.correlation ** 2) * e2))
+    sys_ = np.clip(sys_, 70, 260)
+    dia = np.clip(np.minimum(dia, sys_ - 15), 35, 150)
+    return sys_, dia
+
+
+def clinical_events(profile: Profile, cal: Calendar, rng: np.random.Generator, fx: PracticeEffects,
+                    dob: np.ndarray, male: np.ndarray, obs_end: np.ndarray) -> EventBlocks:
+    n = len(dob)
+    draw = _Draw(rng, n)
+    ev = EventBlocks()
+    age = (obs_end - dob) / YEAR
+    w9, w15, w27 = cal.months(9), cal.months(15), cal.months(27)
+    w60, w120 = cal.months(60), cal.months(120)
+    q = fx.quality
+
+    def back(offset_days: np.ndarray) -> np.ndarray:
+        return obs_end - np.floor(offset_days).astype(np.int64)
+
+    # ---- conditions: diagnosis, resolution, exceptions
+    z = draw.normal()
+    age_dec = (age - 50.0) / 10.0
+    onreg: dict[str, np.ndarray] = {}
+    diagnosed: dict[str, np.ndarray] = {}
+    dx_date: dict[str, np.ndarray] = {}
+    excepted: dict[str, np.ndarray] = {}
+    declined: dict[str, np.ndarray] = {}
+    for cid, c in profile.conditions.items():
+        logit = (c.intercept + c.per_decade * age_dec + c.male * male + c.risk_loading * z
+                 + fx.risk + fx.condition[cid])
+        has = (draw.u() < _sigmoid(logit)) & (age >= c.min_age)
+        yrs = rng.exponential(c.years_since_diagnosis_mean, n)
+        avail = np.maximum(age - c.min_age, 0.0)
+        yrs = np.where(yrs > avail, draw.u() * avail, yrs)
+        dx = back(yrs * YEAR)
+        u_res, u_res_day = draw.u(), draw.u()
+        res = has & (u_res < c.resolved) & (obs_end > dx)
+        res_day = dx + 1 + np.floor(u_res_day * (obs_end - dx)).astype(np.int64)
+        on = has & ~res
+        ev.add(np.flatnonzero(has), c.diagnosis_cluster, dx[has])
+        if c.resolved_cluster:
+            ev.add(np.flatnonzero(res), c.resolved_cluster, res_day[res])
+        u_ex, u_ex_day = draw.u(), draw.u()
+        ex = on & (u_ex < _shift(c.care.exception, fx.exception))
+        if c.exception_cluster:
+            ev.add(np.flatnonzero(ex), c.exception_cluster, back(u_ex_day * cal.months(c.care.exception_window_months))[ex])
+        u_dec, u_dec_day = draw.u(), draw.u()
+        dec = on & (u_dec < _shift(c.care.bp_declined, fx.exception))
+        ev.add(np.flatnonzero(dec), profile.blood_pressure.declined_cluster, back(u_dec_day * w9)[dec])
+        onreg[cid], diagnosed[cid], dx_date[cid], excepted[cid], declined[cid] = on, has, dx, ex, dec
+    any_reg = np.zeros(n, dtype=bool)
+    for on in onreg.values():
+        any_reg |= on
+
+    # ---- blood pressure: one latest reading per patient, from their highest-priority condition
+    bp = profile.blood_pressure
+    adult = age >= bp.adults_from_age
+    p9 = np.where(adult, _shift(bp.adults_recorded_9m, q), 0.0)
+    p15 = np.where(adult, _shift(bp.adults_recorded_15m, q), 0.0)
+    dist = {k: np.full(n, getattr(bp.adults, k)) for k in BPDist.__dataclass_fields__}
+    for cid in reversed(bp.priority):
+        c = profile.conditions[cid]
+        on = onreg[cid]
+        factor = np.where(excepted[cid] | declined[cid], bp.measured_if_excepted, 1.0)
+        p9 = np.where(on, np.maximum(p9, _shift(c.care.bp_recorded_9m, q) * factor), p9)
+        p15 = np.where(on, np.maximum(p15, _shift(c.care.bp_recorded_15m, q) * factor), p15)
+        for k in dist:
+            dist[k] = np.where(on, getattr(c.care.bp, k), dist[k])
+    p15 = np.maximum(p15, p9)
+    u, u_old, u_off = draw.u(), draw.u(), draw.u()
+    eligible = adult | any_reg
+    has_bp = eligible & ((u < p15) | (u_old < bp.older_if_not_recent))
+    off = np.where(u < p9, u_off * w9, np.where(u < p15, w9 + u_off * (w15 - w9), w15 + u_off * (w60 - w15)))
+    bp_day = back(off)
+    e1, e2 = draw.normal(), draw.normal()
+    s = dist["systolic_mean"] + dist["systolic_sd"] * e1
+    d = dist["diastolic_mean"] + dist["diastolic_sd"] * (dist["correlation"] * e1
+                                                         + np.sqrt(1 - dist["correlation"] ** 2) * e2)
+    sys_ = np.clip(np.rint(s), 70, 260)
+    dia = np.clip(np.minimum(np.rint(d), sys_ - 15), 35, 150)
+    i = np.flatnonzero(has_bp)
+    ev.add(i, bp.cluster, bp_day[i], sys_[i], dia[i])
+    # a second, higher reading on the same day (the rules take the lowest of the day)
+    u_rep, r1, r2 = draw.u(), draw.normal(), draw.normal()
+    rep = has_bp & (u_rep < bp.same_day_repeat)
+    i = np.flatnonzero(rep)
+    ev.add(i, bp.cluster, bp_day[i], np.minimum(sys_ + 1 + np.rint(np.abs(r1) * 8), 260)[i],
+           np.minimum(dia + np.rint(np.abs(r2) * 5), 150)[i])
+    # earlier readings, older than the latest
+    hist = rng.poisson(bp.history_mean, n) * has_bp
+    i = np.repeat(np.arange(n), hist)
+    m = len(i)
+    hs, hd = _bp_values(profile.blood_pressure.adults, rng.standard_normal(m), rng.standard_normal(m))
+    h_day = bp_day[i] - 1 - np.floor(rng.random(m) * w60).astype(np.int64)
+    hs = np.clip(hs + (dist["systolic_mean"][i] - bp.adults.systolic_mean), 70, 260)
+    hd = np.clip(np.minimum(hd + (dist["diastolic_mean"][i] - bp.adults.diastolic_mean), hs - 15), 35, 150)
+    ev.add(i, bp.cluster, h_day, hs, hd)
+    # maximal tolerated therapy, for register patients whose latest reading is above the bar
+    above = has_bp & any_reg & ((sys_ > bp.maximal_therapy_systolic) | (dia > bp.maximal_therapy_diastolic))
+    u_max, u_max_day = draw.u(), draw.u()
+    mx = above & (u_max < _shift(bp.maximal_therapy, fx.exception))
+    ev.add(np.flatnonzero(mx), bp.maximal_therapy_cluster, back(u_max_day * w9)[mx])
+    # a reading on the diagnosis date of conditions diagnosed by blood pressure (hypertension)
+    for cid in bp.at_diagnosis_of:
+        e1, e2 = draw.normal(), draw.normal()
+        ds, dd = _bp_values(bp.at_diagnosis, e1, e2)
+        at = diagnosed[cid] & (obs_end - dx_date[cid] < w60)
+        i = np.flatnonzero(at)
+        ev.add(i, bp.cluster, dx_date[cid][i], ds[i], dd[i])
+
+    # ---- lab tests monitored for each condition
+    ts = profile.tests
+    for cid, c in profile.conditions.items():
+        for t in c.care.tests:
+            on = onreg[cid]
+            p = _shift(t.recorded_15m, q) * np.where(excepted[cid], ts.measured_if_excepted, 1.0)
+            u, u_old, u_off, e = draw.u(), draw.u(), draw.u(), draw.normal()
+            has = on & ((u < p) | (u_old < ts.older_if_not_recent))
+            day = back(np.where(u < p, u_off * w15, w15 + u_off * (w60 - w15)))
+            val = np.round(t.median * np.exp(t.log_sd * e), t.decimals)
+            i = np.flatnonzero(has)
+            ev.add(i, t.cluster, day[i], val[i])
+            hist = rng.poisson(ts.history_mean, n) * has
+            i = np.repeat(np.arange(n), hist)
+            m = len(i)
+            ev.add(i, t.cluster, day[i] - 1 - np.floor(rng.random(m) * w60).astype(np.int64),
+                   np.round(t.median * np.exp(t.log_sd * rng.standard_normal(m)), t.decimals))
+            if t.at_diagnosis_median is not None:
+                e = draw.normal()
+                v = np.round(t.at_diagnosis_median * np.exp(t.log_sd * e), t.decimals)
+                if t.at_diagnosis_min is not None:
+                    v = np.maximum(v, t.at_diagnosis_min)
+                at = diagnosed[cid] & (obs_end - dx_date[cid] < w60)
+                i = np.flatnonzero(at)
+                ev.add(i, t.cluster, dx_date[cid][i], v[i])
+
+    # ---- smoking status (15+) and cessation support
+    sm = profile.smoking
+    since = obs_end - (dob + int(round(sm.from_age * YEAR)))  # days since the from_age birthday
+    eligible = since >= 0
+    u_status, u_rec, u_rec_day = draw.u(), draw.u(), draw.u()
+    status = np.where(u_status < sm.current, 0, np.where(u_status < sm.current + sm.ex, 1, 2))
+    p_rec = np.where(any_reg, _shift(sm.recorded_27m_on_register, q), _shift(sm.recorded_27m, q))
+    rec = eligible & (u_rec < p_rec)
+    rec_day = back(u_rec_day * np.minimum(w27, since + 1))
+    u_old, u_old_day, u_old_code = draw.u(), draw.u(), draw.u()
+    old = eligible & (since >= w27) & (u_old < sm.older_record)
+    old_day = back(w27 + u_old_day * (np.minimum(w120, since + 1) - w27))
+    clusters = (sm.current_cluster, sm.ex_cluster, sm.never_cluster)
+    old_status = np.where((status == 1) & (u_old_code < 0.5), 0, status)  # ex-smokers once smoked
+    for k, cl in enumerate(clusters):
+        i = np.flatnonzero(rec & (status == k))
+        ev.add(i, cl, rec_day[i])
+        i = np.flatnonzero(old & (old_status == k))
+        ev.add(i, cl, old_day[i])
+    u_sup, u_sup_day = draw.u(), draw.u()
+    sup = rec & (status == 0) & (u_sup < _shift(sm.support_offered_27m, q))
+    ev.add(np.flatnonzero(sup), sm.support_cluster, back(u_sup_day * np.minimum(w27, since + 1))[sup])
+    return ev

@@ -1,0 +1,122 @@
+"""Reconciliation finds what it should: lost, altered or doubled extracts, wrong points or payments."""
+
+import copy
+import json
+from decimal import Decimal
+
+import pytest
+
+from simulator.contracts import canonical_json, sha256
+from simulator.cqrs.achievement import achievement_of, registers_by_id, score_practice
+from simulator.cqrs.longformat import extract_to_rows
+from simulator.cqrs.payments import PracticeFigures, national_prevalence, practice_payment
+from simulator.contracts import Extract
+from simulator.gpes.spec import build_spec
+from simulator.qof.catalogue import default_catalogue
+from simulator.reconcile import nhs_numbers_in, reconcile
+
+CAT = default_catalogue()
+SPEC = build_spec(CAT)
+PRACTICES = [{"practice_code": "A81001", "supplier": "TPP", "ccg_code": "05X"},
+             {"practice_code": "C83001", "supplier": "EMIS", "ccg_code": "06Y"}]
+
+
+def body(code, supplier, num, reg, list_size):
+    return canonical_json({
+        "schema_version": "1", "extract_id": f"x-{code}", "request_id": "r", "spec_id": SPEC.spec_id,
+        "supplier": supplier, "practice_code": code, "achievement_date": "2013-03-31", "list_size": list_size,
+        "registers": {r.id: reg for r in SPEC.registers},
+        "indicators": [{"id": i.id, "numerator": num, "denominator": 40, "exceptions": 1} for i in SPEC.indicators]})
+
+
+@pytest.fixture
+def evidence():
+    bodies = {"x-A81001": body("A81001", "TPP", 33, 300, 6000), "x-C83001": body("C83001", "EMIS", 21, 180, 4100)}
+    extracts = [Extract.model_validate_json(b) for b in bodies.values()]
+    reg_ind = {r.id: r.indicator for r in CAT.rules.registers.values()}
+    fields = {}
+    for x in extracts:
+        f = {}
+        for ind, name, v in extract_to_rows(x, reg_ind):
+            f.setdefault(ind, {})[name] = v
+        fields[x.practice_code] = f
+    figures = {c: PracticeFigures(c, x.list_size, registers_by_id(CAT, fields[c]))
+               for c, x in zip(fields, extracts)}
+    national = national_prevalence(figures.values(), CAT.rules.registers)
+    achievements = {}
+    for x in extracts:
+        scored = score_practice(CAT, fields[x.practice_code])
+        pay = practice_payment(CAT, figures[x.practice_code], scored, national)
+        a = achievement_of(CAT, x.practice_code, x.extract_id, "Payment Instructed", x.list_size, scored, pay)
+        achievements[x.practice_code] = a.model_dump(mode="json")
+    return {
+        "outboxes": [{"extract_id": k, "practice_code": k[2:], "sha256": sha256(b), "status": 201, "body": b.decode()}
+                     for k, b in bodies.items()],
+        "receipts": [{"extract_id": k, "practice_code": k[2:], "sha256": sha256(b)} for k, b in bodies.items()],
+        "extracts": [{"extract_id": k, "practice_code": k[2:], "sha256": sha256(b), "current": True} for k, b in bodies.items()],
+        "bodies": dict(bodies),
+        "achievements": achievements,
+        "instructions": [{"practice_code": c, "amount_gbp": a["payment_gbp"]} for c, a in achievements.items()],
+    }
+
+
+def run(ev):
+    return reconcile(CAT, PRACTICES, ev["outboxes"], ev["receipts"], ev["extracts"], ev["bodies"],
+                     ev["achievements"], ev["instructions"])
+
+
+def failed(ev):
+    return {d.check for d in run(ev).discrepancies}
+
+
+def test_a_coherent_run_reconciles(evidence):
+    rec = run(evidence)
+    assert rec.discrepancies == []
+    assert rec.checks["payment re-derives to the penny (QMAS)"] == 2
+    assert rec.checks["points re-derive (QMAS)"] == 2 * len(CAT.indicators)
+
+
+def test_bytes_altered_after_gpes_are_caught(evidence):
+    tampered = json.loads(evidence["bodies"]["x-A81001"])
+    tampered["indicators"][0]["numerator"] += 1
+    evidence["bodies"]["x-A81001"] = canonical_json(tampered)
+    assert {"bytes unchanged end to end", "counts conserved supplier -> CQRS"} <= failed(evidence)
+
+
+def test_an_extract_lost_between_gpes_and_cqrs_is_caught(evidence):
+    evidence["extracts"] = evidence["extracts"][1:]
+    del evidence["bodies"]["x-A81001"]
+    assert {"CQRS stored what GPES received", "CQRS holds one current extract"} <= failed(evidence)
+
+
+def test_a_receipt_with_another_checksum_is_caught(evidence):
+    evidence["receipts"][0]["sha256"] = "0" * 64
+    assert failed(evidence) == {"GPES received what the supplier sent"}
+
+
+def test_a_payment_a_penny_out_is_caught(evidence):
+    a = evidence["achievements"]["A81001"]
+    a["payment_gbp"] = str(Decimal(a["payment_gbp"]) + Decimal("0.01"))
+    evidence["instructions"][0]["amount_gbp"] = a["payment_gbp"]
+    assert failed(evidence) == {"payment re-derives to the penny (QMAS)"}
+
+
+def test_points_a_hundredth_out_are_caught(evidence):
+    ind = evidence["achievements"]["C83001"]["indicators"][5]
+    ind["points"] = str(Decimal(ind["points"]) + Decimal("0.01"))
+    assert "points re-derive (QMAS)" in failed(evidence)
+
+
+def test_a_second_payment_instruction_is_caught(evidence):
+    evidence["instructions"].append(copy.deepcopy(evidence["instructions"][0]))
+    assert failed(evidence) == {"one payment instruction per paid practice"}
+
+
+def test_an_nhs_number_in_an_outgoing_body_is_caught(evidence):
+    evidence["outboxes"][0]["body"] = evidence["outboxes"][0]["body"][:-1] + ',"note":"9990001235"}'
+    assert "no patient identifier leaves a supplier" in failed(evidence)
+
+
+def test_nhs_number_detection_needs_a_valid_check_digit():
+    assert nhs_numbers_in(b'{"x":"9434765919"}') == ["9434765919"]
+    assert nhs_numbers_in(b'{"x":"9434765918", "list_size": 1234567890}') == []
