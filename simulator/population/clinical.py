@@ -212,6 +212,12 @@ def clinical_events(profile: Profile, cal: Calendar, rng: np.random.Generator, f
     has_bp = eligible & ((u < p15) | (u_old < bp.older_if_not_recent))
     off = np.where(u < p9, u_off * w9, np.where(u < p15, w9 + u_off * (w15 - w9), w15 + u_off * (w60 - w15)))
     bp_day = back(off)
+    # after a diagnosis made by blood pressure, the latest reading is a follow-up (if time allowed one)
+    u_fu = draw.u()
+    for cid in bp.at_diagnosis_of:
+        dx = dx_date[cid]
+        follow = onreg[cid] & has_bp & (bp_day < dx) & (obs_end - dx > 28)
+        bp_day = np.where(follow, dx + 14 + np.floor(u_fu * (obs_end - dx - 14)).astype(np.int64), bp_day)
     e1, e2 = draw.normal(), draw.normal()
     s = dist["systolic_mean"] + dist["systolic_sd"] * e1
     d = dist["diastolic_mean"] + dist["diastolic_sd"] * (dist["correlation"] * e1
@@ -254,9 +260,13 @@ def clinical_events(profile: Profile, cal: Calendar, rng: np.random.Generator, f
         for t in c.care.tests:
             on = onreg[cid]
             p = _shift(t.recorded_15m, q) * np.where(excepted[cid], ts.measured_if_excepted, 1.0)
-            u, u_old, u_off, e = draw.u(), draw.u(), draw.u(), draw.normal()
+            u, u_old, u_off, e, u_fu = draw.u(), draw.u(), draw.u(), draw.normal(), draw.u()
             has = on & ((u < p) | (u_old < ts.older_if_not_recent))
             day = back(np.where(u < p, u_off * w15, w15 + u_off * (w60 - w15)))
+            if t.at_diagnosis_median is not None:  # the latest test is a follow-up of the diagnostic one
+                dx = dx_date[cid]
+                follow = has & (day < dx) & (obs_end - dx > 28)
+                day = np.where(follow, dx + 14 + np.floor(u_fu * (obs_end - dx - 14)).astype(np.int64), day)
             val = np.round(t.median * np.exp(t.log_sd * e), t.decimals)
             i = np.flatnonzero(has)
             ev.add(i, t.cluster, day[i], val[i])

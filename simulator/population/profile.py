@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -319,9 +319,13 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def expected_register(c: ConditionSpec, intercept: float, age_weights: np.ndarray, male_share: np.ndarray,
-                      risk_sd: float) -> float:
-    """Expected register size over the whole list for a given intercept (latent and practice effects integrated)."""
-    ages = np.arange(MAX_AGE) + 0.5
+                      risk_sd: float, years_to_achievement: float = 0.0) -> float:
+    """Expected register over the whole list for a given intercept (latent and practice effects integrated).
+
+    ``age_weights`` describe the list on the list-size date; registers are counted on the achievement
+    date, ``years_to_achievement`` later.
+    """
+    ages = np.arange(MAX_AGE) + 0.5 + years_to_achievement
     sd = math.sqrt(c.risk_loading ** 2 + risk_sd ** 2 + c.condition_sd ** 2)
     eligible = (np.arange(MAX_AGE) >= max(c.min_age, c.register_min_age)).astype(float)
     base = intercept + c.per_decade * (ages - 50.0) / 10.0
@@ -332,7 +336,7 @@ def expected_register(c: ConditionSpec, intercept: float, age_weights: np.ndarra
 
 
 def _solve_intercept(r: _Reader, c: ConditionSpec, age_weights: np.ndarray, male_share: np.ndarray,
-                     risk_sd: float) -> float:
+                     risk_sd: float, years: float) -> float:
     where = f"conditions.{c.id}.register_prevalence"
     reachable = float(np.sum(age_weights[max(c.min_age, c.register_min_age):]) * (1.0 - c.resolved))
     if c.register_prevalence >= 0.98 * reachable:
@@ -341,7 +345,7 @@ def _solve_intercept(r: _Reader, c: ConditionSpec, age_weights: np.ndarray, male
     lo, hi = -40.0, 40.0
     for _ in range(80):
         mid = (lo + hi) / 2
-        if expected_register(c, mid, age_weights, male_share, risk_sd) < c.register_prevalence:
+        if expected_register(c, mid, age_weights, male_share, risk_sd, years) < c.register_prevalence:
             lo = mid
         else:
             hi = mid
@@ -511,10 +515,10 @@ def parse_profile(data: dict, path: Path | str = "profile") -> Profile:
                       r.probability("tests.measured_if_excepted", t["measured_if_excepted"]))
     smoking = _smoking(r, top["smoking"], clusters)
 
-    variation_risk = variation.risk_sd
-    conditions = {cid: _with_intercept(r, c, age_w, male, variation_risk) for cid, c in conditions.items()}
-
     params = cat.parameters
+    years = (params.achievement_date - params.list_size_date).days / 365.2425
+    conditions = {cid: replace(c, intercept=_solve_intercept(r, c, age_w, male, variation.risk_sd, years))
+                  for cid, c in conditions.items()}
     return Profile(name=name, description=str(top.get("description") or "").strip(), year=year, path=path,
                    supplier_shares=shares, list_size=list_size, practices_per_ccg=per_ccg, ccgs_per_area_team=per_at,
                    age_weights=age_w, male_share=male, mobility=mob, joiners_per_year=joiners,
@@ -522,12 +526,6 @@ def parse_profile(data: dict, path: Path | str = "profile") -> Profile:
                    variation=variation, conditions=conditions, blood_pressure=bp, tests=tests, smoking=smoking,
                    achievement_date=params.achievement_date, list_size_date=params.list_size_date,
                    reference_period_start=params.reference_period_start, clusters=dict(clusters), raw=data)
-
-
-def _with_intercept(r: _Reader, c: ConditionSpec, age_w, male, risk_sd) -> ConditionSpec:
-    from dataclasses import replace
-
-    return replace(c, intercept=_solve_intercept(r, c, age_w, male, risk_sd))
 
 
 def _condition(r: _Reader, w: str, cid: str, body: Any, clusters: dict) -> ConditionSpec:

@@ -1,0 +1,65 @@
+"""`qofsim run`: the whole flow from the command line, over real HTTP on loopback."""
+
+import json
+from decimal import Decimal
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from simulator.cli import app
+
+pytestmark = pytest.mark.flow
+
+
+def scenario(tmp_path, **over):
+    data = {"name": "tiny", "population": {"profile": "england-2012-13", "practices": 4, "seed": 7,
+                                           "list_size_range": [1500, 3000]},
+            "faults": [], "workflow": {"declare": "all", "approve": "all"}, "oracle": True}
+    data.update(over)
+    p = tmp_path / "tiny.yaml"
+    p.write_text(yaml.safe_dump(data))
+    return p
+
+
+def run(tmp_path, path, run_id="r1"):
+    return CliRunner().invoke(app, ["run", str(path), "--reports", str(tmp_path / "reports"), "--run-id", run_id])
+
+
+def test_a_clean_run_reconciles_and_writes_its_report(tmp_path):
+    r = run(tmp_path, scenario(tmp_path))
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "reports" / "r1"
+    s = json.loads((out / "summary.json").read_text())
+    assert s["run_id"] == "r1" and s["scenario"] == "tiny" and s["practices"] == 4
+    assert s["extracts_sent"] == s["extracts_received"] == s["extracts_stored"] == 4
+    assert s["discrepancies"] == []
+    assert s["checks"]["supplier counts match the reference engine"] == 4
+    assert Decimal(s["total_payment_gbp"]) > 0 and Decimal(s["total_payment_gbp"]).as_tuple().exponent == -2
+    assert Decimal(s["total_points"]) > 0
+    html = (out / "report.html").read_text()
+    assert "Reconciled: no discrepancies" in html and "plots/points.png" in html
+    assert all((out / "plots" / f).stat().st_size > 1000 for f in ("points.png", "payments.png", "achievement.png"))
+    assert "discrepancies" in r.output
+
+
+def test_a_withheld_extract_is_a_discrepancy_and_exits_1(tmp_path):
+    first = run(tmp_path, scenario(tmp_path), "probe")
+    assert first.exit_code == 0
+    practice = json.loads((tmp_path / "reports" / "probe" / "achievements.json").read_text()).popitem()[0]
+    r = run(tmp_path, scenario(tmp_path, faults=[{"practice": practice, "kind": "withhold"}]), "r2")
+    assert r.exit_code == 1
+    s = json.loads((tmp_path / "reports" / "r2" / "summary.json").read_text())
+    assert {(d["check"], d["practice_code"]) for d in s["discrepancies"]} >= {("one extract per practice sent", practice)}
+    assert s["extracts_stored"] == 3
+
+
+def test_a_scenario_fault_for_an_unknown_practice_is_refused(tmp_path):
+    r = run(tmp_path, scenario(tmp_path, faults=[{"practice": "Q99999", "kind": "resend"}]))
+    assert r.exit_code == 2
+    assert "faults[0].practice: no practice Q99999" in r.output
+
+
+def test_a_bad_scenario_names_the_field(tmp_path):
+    r = run(tmp_path, scenario(tmp_path, population={"practices": 0}))
+    assert r.exit_code == 2 and "population.practices" in r.output
