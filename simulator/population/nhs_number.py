@@ -6,9 +6,9 @@ multiply them by the weights 10, 9, ..., 2, sum, take ``11 - (sum mod 11)``; 11 
 reserved for testing and are never issued to a person, so qofsim uses only those.
 
 The 999 range has 10**6 nine-digit stems, of which 909,091 give a valid number. A run hands
-them out through a fixed affine permutation of that list, indexed by the patient's ordinal
+them out in a fixed shuffled order (seeded, the same in every run), indexed by the patient's ordinal
 across the nation (practice 0's patients first), so every number is unique while a run has at
-most :data:`CAPACITY` patients. Beyond that the permutation wraps round: the patient with
+most :data:`CAPACITY` patients. Beyond that the shuffle wraps round: the patient with
 ordinal ``k`` shares a number with ordinal ``k - CAPACITY``. That is documented and harmless
 here: no NHS number ever leaves a supplier (the extract carries counts only), and
 ``patient_id`` — not the NHS number — is the key every engine uses.
@@ -70,17 +70,20 @@ def _test_range_strings() -> pa.Array:
 
 
 CAPACITY = 909_091  # len(test_range()); checked by the tests
-# The permutation k -> (A * k + B) mod CAPACITY. A is coprime to CAPACITY (checked by the
-# tests), so the map is a bijection, and consecutive patients get scattered numbers.
-_A = 387_420_489  # 3**18
-_B = 123_457
+_SHUFFLE_SEED = 999_2013  # fixed: the same ordinal gets the same number in every run
+
+
+@lru_cache(maxsize=1)
+def _shuffle() -> pa.Array:
+    order = np.random.Generator(np.random.PCG64(_SHUFFLE_SEED)).permutation(CAPACITY)
+    return pa.array(order)
 
 
 def allocate(ordinals: np.ndarray) -> pa.Array:
     """NHS numbers (Arrow strings) for nation-wide patient ordinals (0, 1, 2, ...).
 
-    Unique for ordinals below :data:`CAPACITY`; beyond that they repeat (see the module doc).
+    Ordinal k gets the k-th number of a fixed shuffle of the 999 range: unique for ordinals below
+    :data:`CAPACITY`, repeating beyond (see the module doc).
     """
-    k = np.asarray(ordinals, dtype=np.int64) % CAPACITY
-    idx = (k * (_A % CAPACITY) + _B) % CAPACITY
-    return _test_range_strings().take(pa.array(idx))
+    k = pa.array(np.asarray(ordinals, dtype=np.int64) % CAPACITY)
+    return _test_range_strings().take(_shuffle().take(k))
