@@ -1,0 +1,135 @@
+"""GPES and CQRS over real HTTP on loopback: bad extracts get 422 naming the field and leave no trace;
+a resubmission is answered as the first time; forwarding keeps the bytes."""
+
+import json
+
+import pytest
+import requests
+
+from simulator.contracts import canonical_json
+from simulator.cqrs import app as cqrs_app
+from simulator.cqrs.service import Cqrs
+from simulator.db import sessions
+from simulator.gpes import app as gpes_app
+from simulator.gpes.collect import Gpes
+from simulator.gpes.spec import build_spec
+from simulator.qof.catalogue import default_catalogue
+from simulator.services import free_socket, running, serve
+from simulator.transport.http import CqrsClient, GpesClient
+
+CAT = default_catalogue()
+SPEC = build_spec(CAT)
+REGISTRY = {"A81001": "TPP", "B82005": "TPP", "C83001": "EMIS"}
+
+
+@pytest.fixture
+def services(tmp_path):
+    db = sessions(f"sqlite:///{tmp_path / 'q.db'}")
+    cqrs = Cqrs(db, CAT, {p: "05X" for p in REGISTRY}, tmp_path / "pay")
+    cqrs_served = serve("cqrs", cqrs_app.create_app(cqrs))
+    sock = free_socket()
+    gpes = Gpes(db, SPEC, REGISTRY, public_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
+                cqrs=CqrsClient(cqrs_served.url))
+    gpes_served = serve("gpes", gpes_app.create_app(gpes), sock=sock)
+    with running(cqrs_served, gpes_served):
+        yield GpesClient(gpes_served.url), CqrsClient(cqrs_served.url)
+
+
+def extract(request_id: str, **over) -> dict:
+    body = {"schema_version": "1", "extract_id": "x-1", "request_id": request_id, "spec_id": SPEC.spec_id,
+            "supplier": "TPP", "practice_code": "A81001", "achievement_date": "2013-03-31", "list_size": 6543,
+            "registers": {r.id: 100 for r in SPEC.registers},
+            "indicators": [{"id": i.id, "numerator": 30, "denominator": 40, "exceptions": 2} for i in SPEC.indicators]}
+    body.update(over)
+    return body
+
+
+def nothing_stored(gpes: GpesClient, cqrs: CqrsClient) -> bool:
+    return gpes.receipts() == [] and cqrs.extracts() == []
+
+
+def test_a_good_extract_reaches_cqrs_byte_for_byte(services):
+    gpes, cqrs = services
+    req = gpes.create_request("TPP")
+    raw = json.dumps(extract(req.request_id), indent=1).encode()  # not canonical: GPES must not re-serialise
+    answer = gpes.submit(raw)
+    assert answer.status == 201 and answer.json["forwarded"] is True
+    (held,) = cqrs.extracts()
+    assert cqrs.extract_body(held["extract_id"]) == raw
+
+
+def test_resubmission_is_answered_as_the_first_time_and_stores_nothing_new(services):
+    gpes, cqrs = services
+    body = canonical_json(extract(gpes.create_request("TPP").request_id))
+    first, second = gpes.submit(body), gpes.submit(body)
+    assert (first.status, second.status) == (201, 200)
+    assert first.json == second.json
+    assert len(gpes.receipts()) == len(cqrs.extracts()) == 1
+
+
+def test_same_id_other_content_is_409(services):
+    gpes, cqrs = services
+    rid = gpes.create_request("TPP").request_id
+    gpes.submit(canonical_json(extract(rid)))
+    answer = gpes.submit(canonical_json(extract(rid, list_size=1)))
+    assert answer.status == 409 and answer.json["detail"][0]["field"] == "extract_id"
+    assert len(cqrs.extracts()) == 1
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda b: b["indicators"].pop(), "indicators"),
+    (lambda b: b["indicators"].append(dict(b["indicators"][0])), "indicators["),
+    (lambda b: b["indicators"][0].update(numerator=41), "indicators[0]"),
+    (lambda b: b["indicators"][0].update(exceptions=-3), "indicators[0].exceptions"),
+    (lambda b: b["indicators"][0].update(denominator=40.5), "indicators[0].denominator"),
+    (lambda b: b.update(practice_code="Y99999"), "practice_code"),
+    (lambda b: b.update(practice_code="C83001"), "practice_code"),
+    (lambda b: b.update(spec_id="QOF-2011-12"), "spec_id"),
+    (lambda b: b.update(achievement_date="2012-03-31"), "achievement_date"),
+    (lambda b: b.update(request_id="no-such-request"), "request_id"),
+    (lambda b: b.update(nhs_number="9990001235"), "nhs_number"),
+])
+def test_bad_extract_gets_422_naming_the_field_and_nothing_is_stored(services, change, field):
+    gpes, cqrs = services
+    body = extract(gpes.create_request("TPP").request_id)
+    change(body)
+    answer = gpes.submit(canonical_json(body))
+    assert answer.status == 422
+    assert any(d["field"].startswith(field) for d in answer.json["detail"]), answer.json
+    assert nothing_stored(gpes, cqrs)
+
+
+def test_not_json_is_422(services):
+    gpes, cqrs = services
+    answer = gpes.submit(b"\x00not json")
+    assert answer.status == 422 and answer.json["detail"][0]["field"] == "body"
+    assert nothing_stored(gpes, cqrs)
+
+
+def test_cqrs_refuses_a_body_whose_checksum_does_not_match(services):
+    gpes, cqrs = services
+    body = canonical_json(extract(gpes.create_request("TPP").request_id))
+    r = requests.post(f"{cqrs.base_url}/extracts", data=body, headers={"X-Content-SHA256": "0" * 64}, timeout=10)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "X-Content-SHA256"
+    assert cqrs.extracts() == []
+
+
+def test_request_for_another_suppliers_practice_is_refused(services):
+    gpes, _ = services
+    r = requests.post(f"{gpes.base_url}/requests", json={"supplier": "TPP", "practices": ["C83001"]}, timeout=10)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "practices"
+
+
+def test_workflow_errors_name_the_field(services):
+    gpes, cqrs = services
+    r = requests.post(f"{cqrs.base_url}/practices/A81001/declaration", json={"declared_by": ""}, timeout=10)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "declared_by"
+    r = requests.post(f"{cqrs.base_url}/practices/A81001/declaration", json={"declared_by": "pm"}, timeout=10)
+    assert r.status_code == 404 and r.json()["detail"][0]["field"] == "practice_code"
+
+
+def test_spec_and_schema_are_served(services):
+    gpes, _ = services
+    assert gpes.spec() == SPEC
+    schema = requests.get(f"{gpes.base_url}/spec/schema", timeout=10).json()
+    assert schema["title"] == "Extract" and schema["additionalProperties"] is False
