@@ -356,11 +356,17 @@ def generate_nation(profile: Profile, n_practices: int, seed: int, out_dir: Path
                                  "events": events.num_rows})
             if progress is not None:
                 progress(i + 1, n_practices)
-    finally:
+    except BaseException:
         for wp, we in writers.values():
             wp.close()
             we.close()
-    for tmp, final in partial:
+        for tmp, _ in partial:
+            tmp.unlink(missing_ok=True)
+        raise
+    for wp, we in writers.values():
+        wp.close()
+        we.close()
+    for tmp, final in partial:  # only a complete run replaces the files
         os.replace(tmp, final)
 
     pq.write_table(pa.Table.from_pylist(practices, schema=schema.PRACTICES), out_dir / "practices.parquet")

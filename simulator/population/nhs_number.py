@@ -49,8 +49,10 @@ def is_valid(number: str) -> bool:
 def check_digits(stems: np.ndarray) -> np.ndarray:
     """Vectorised check digits for nine-digit stems (int64); -1 where none is valid."""
     stems = np.asarray(stems, dtype=np.int64)
-    digits = (stems[:, None] // (10 ** np.arange(8, -1, -1, dtype=np.int64))) % 10
-    check = 11 - (digits @ WEIGHTS) % 11
+    total = np.zeros(len(stems), dtype=np.int64)
+    for place, weight in zip(range(8, -1, -1), WEIGHTS):  # digit by digit: no (n, 9) matrix
+        total += (stems // 10**place % 10) * weight
+    check = 11 - total % 11
     check = np.where(check == 11, 0, check)
     return np.where(check == 10, -1, check)
 

@@ -321,3 +321,14 @@ def test_achievement_and_exceptions_look_like_england(nation20_check):
     assert c.achievement("DM26") < c.achievement("DM27") < c.achievement("DM28")  # looser bar, more pass
     assert c.achievement("DM31") < c.achievement("DM30")
     assert c.indicators["SMOKE07"][2] == 0  # no exceptions for smoking
+
+
+def test_a_run_that_fails_midway_leaves_no_partial_files(profile, tmp_path):
+    def stop(done, total):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_nation(profile, 4, 7, tmp_path, progress=stop, list_size_range=(300, 500))
+    assert not list(tmp_path.rglob("*.partial"))
+    assert not list(tmp_path.rglob("*.parquet"))

@@ -1,0 +1,1 @@
+"""The synthetic nation: practices, registered patients and coded events (see generate.py)."""
