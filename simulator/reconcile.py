@@ -19,7 +19,8 @@ from simulator.population.nhs_number import is_valid as is_valid_nhs_number
 from simulator.qof.catalogue import Catalogue
 from simulator.qof.engines import PracticeCounts
 
-NHS_LIKE = re.compile(rb"(?<![0-9])[0-9]{10}(?![0-9])")
+NHS_LIKE = re.compile(r"^[0-9]{3} ?[0-9]{3} ?[0-9]{4}$")
+NHS_IN_TEXT = re.compile(rb"(?<![0-9A-Za-z])[0-9]{3} ?[0-9]{3} ?[0-9]{4}(?![0-9A-Za-z])")
 
 
 @dataclass
@@ -43,8 +44,34 @@ class Reconciliation:
             self.discrepancies.append(Discrepancy(check, practice, detail))
 
 
+def _values(obj):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield k
+            yield from _values(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _values(v)
+    else:
+        yield obj
+
+
 def nhs_numbers_in(body: bytes) -> list[str]:
-    return [m.decode() for m in NHS_LIKE.findall(body) if is_valid_nhs_number(m.decode())]
+    """Every value in a message that is a valid NHS number (ten digits, Modulus 11, spaces allowed).
+
+    JSON is walked value by value, so digits inside an identifier (a UUID) are not mistaken for one;
+    anything else is scanned as text."""
+    try:
+        values = list(_values(json.loads(body)))
+    except (ValueError, UnicodeDecodeError):
+        found = [m.decode().replace(" ", "") for m in NHS_IN_TEXT.findall(body)]
+        return [n for n in found if is_valid_nhs_number(n)]
+    found = []
+    for v in values:
+        text = str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+        if isinstance(text, str) and NHS_LIKE.match(text.strip()) and is_valid_nhs_number(text.replace(" ", "")):
+            found.append(text.replace(" ", ""))
+    return found
 
 
 # ---------------------------------------------------------------- the independent (QMAS) calculation

@@ -119,4 +119,14 @@ def test_an_nhs_number_in_an_outgoing_body_is_caught(evidence):
 
 def test_nhs_number_detection_needs_a_valid_check_digit():
     assert nhs_numbers_in(b'{"x":"9434765919"}') == ["9434765919"]
+    assert nhs_numbers_in(b'{"x":["943 476 5919"]}') == ["9434765919"]
+    assert nhs_numbers_in(b'{"x":9434765919}') == ["9434765919"]
     assert nhs_numbers_in(b'{"x":"9434765918", "list_size": 1234567890}') == []
+
+
+def test_digits_inside_an_identifier_are_not_an_nhs_number():
+    assert nhs_numbers_in(b'{"extract_id":"6f1c2d3e-aaaa-4bbb-8ccc-d9434765919e"}') == []
+
+
+def test_a_body_that_is_not_json_is_scanned_as_text():
+    assert nhs_numbers_in(b"patient 9434765919 seen") == ["9434765919"]

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -71,49 +71,48 @@ class Gpes:
 
     def receive(self, body: bytes) -> tuple[Receipt, bool]:
         """Validate, store, forward. Returns (receipt, created); a resubmission returns the first receipt."""
-        extract_id = _peek_extract_id(body)
+        head = _head(body)
+        extract_id = head.get("extract_id") if isinstance(head.get("extract_id"), str) and head["extract_id"] else None
         if extract_id is not None:
             existing = self._receipt(extract_id)
             if existing is not None:
                 if existing.sha256 != sha256(body):
                     raise Conflict(f"extract_id {extract_id} was already received with different content")
                 return existing, False
-        request_id = _peek(body, "request_id")
+        request_id = head.get("request_id")
         x = validate(body, self.spec, self.practice_supplier,
                      self._request_view(request_id) if isinstance(request_id, str) else None)
         digest = sha256(body)
+        received_at = utcnow()
         try:
             with self.sessions.begin() as s:
-                s.add(GpesReceipt(extract_id=x.extract_id, request_id=x.request_id, supplier=x.supplier,
-                                  practice_code=x.practice_code, sha256=digest, body=body))
+                s.execute(insert(GpesReceipt).values(extract_id=x.extract_id, request_id=x.request_id,
+                                                     supplier=x.supplier, practice_code=x.practice_code,
+                                                     sha256=digest, body=body, received_at=received_at))
         except IntegrityError:  # a concurrent twin got there first
             existing = self._receipt(x.extract_id)
             if existing is None or existing.sha256 != digest:
                 raise Conflict(f"extract_id {x.extract_id} was already received with different content") from None
             return existing, False
+        forwarded = False
         if self.cqrs is not None:
-            answer = forward(self.cqrs, body)
-            with self.sessions.begin() as s:
-                rec = s.get(GpesReceipt, x.extract_id)
-                rec.cqrs_status = answer.status
-                if answer.status in (200, 201):
-                    rec.forwarded_at = utcnow()
-        return self._receipt(x.extract_id), True
+            forwarded = self._forward(x.extract_id, body)
+        return Receipt(extract_id=x.extract_id, practice_code=x.practice_code, sha256=digest, status="accepted",
+                       received_at=received_at, forwarded=forwarded), True
+
+    def _forward(self, extract_id: str, body: bytes) -> bool:
+        answer = forward(self.cqrs, body)
+        ok = answer.status in (200, 201)
+        with self.sessions.begin() as s:
+            s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id)
+                      .values(cqrs_status=answer.status, forwarded_at=utcnow() if ok else None))
+        return ok
 
     def retry_forwarding(self) -> int:
         """Forward again every accepted extract CQRS has not acknowledged (e.g. CQRS was down)."""
         with self.sessions() as s:
             pending = s.scalars(select(GpesReceipt).where(GpesReceipt.forwarded_at.is_(None))).all()
-        done = 0
-        for rec in pending:
-            answer = forward(self.cqrs, rec.body)
-            with self.sessions.begin() as s:
-                r = s.get(GpesReceipt, rec.extract_id)
-                r.cqrs_status = answer.status
-                if answer.status in (200, 201):
-                    r.forwarded_at = utcnow()
-                    done += 1
-        return done
+        return sum(self._forward(rec.extract_id, rec.body) for rec in pending)
 
     def _receipt(self, extract_id: str) -> Receipt | None:
         with self.sessions() as s:
@@ -131,14 +130,10 @@ class Gpes:
                     for r in s.scalars(select(GpesReceipt).order_by(GpesReceipt.received_at, GpesReceipt.extract_id))]
 
 
-def _peek(body: bytes, key: str):
+def _head(body: bytes) -> dict:
+    """The body's top-level fields if it is a JSON object (validation proper comes later)."""
     try:
         obj = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return None
-    return obj.get(key) if isinstance(obj, dict) else None
-
-
-def _peek_extract_id(body: bytes) -> str | None:
-    v = _peek(body, "extract_id")
-    return v if isinstance(v, str) and v else None
+        return {}
+    return obj if isinstance(obj, dict) else {}
