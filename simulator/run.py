@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from simulator.cqrs.points import points_2dp
+from simulator.population.faults import RecordFaultError
 from simulator.population.generate import Nation, generate_nation
 from simulator.population.profile import load_profile
 from simulator.qof.catalogue import Catalogue, default_catalogue
@@ -38,7 +39,8 @@ def new_run_id(scenario: Scenario) -> str:
 def generate(scenario: Scenario, run_dir: Path, progress=None) -> Nation:
     profile = load_profile(scenario.profile)
     return generate_nation(profile, n_practices=scenario.practices, seed=scenario.seed, out_dir=run_dir / "nation",
-                           progress=progress, list_size_range=scenario.list_size_range)
+                           progress=progress, list_size_range=scenario.list_size_range,
+                           faults=scenario.record_faults)
 
 
 def check_faults(scenario: Scenario, nation: Nation) -> None:
@@ -81,7 +83,10 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     t = time.perf_counter()
-    nation = generate(scenario, run_dir, progress)
+    try:
+        nation = generate(scenario, run_dir, progress)
+    except RecordFaultError as exc:
+        raise ScenarioError(str(exc)) from None
     check_faults(scenario, nation)
     generate_s = time.perf_counter() - t
     say(f"Generated {len(nation.practices)} practices, {nation.n_patients:,} patients")

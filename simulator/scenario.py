@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from simulator.population.faults import RecordFaultError, parse_record_faults
+from simulator.qof.catalogue import default_catalogue
 from simulator.supplier.faults import KINDS
 
 
@@ -22,7 +24,8 @@ class Scenario:
     practices: int
     seed: int
     list_size_range: tuple[int, int] | None
-    faults: tuple[dict, ...] = ()
+    faults: tuple[dict, ...] = ()  # supplier faults: what a supplier sends (simulator/supplier/faults.py)
+    record_faults: tuple = ()  # faults in the practices' records (simulator/population/faults.py)
     declare: str = "all"
     approve: str = "all"
     oracle: bool = True
@@ -54,6 +57,13 @@ def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
                 or rng[0] < 1 or rng[0] > rng[1]):
             raise fail("population.list_size_range", f"[low, high] with 1 <= low <= high, got {rng!r}")
         rng = (rng[0], rng[1])
+    unknown_pop = set(pop) - {"profile", "practices", "seed", "list_size_range", "faults"}
+    if unknown_pop:
+        raise fail(f"population.{sorted(unknown_pop)[0]}", "unknown field")
+    try:
+        record_faults = parse_record_faults(pop.get("faults"), default_catalogue().rules.registers)
+    except RecordFaultError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
     faults = data.get("faults") or []
     if not isinstance(faults, list):
         raise fail("faults", "expected a list")
@@ -68,7 +78,7 @@ def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
             raise fail(f"workflow.{step}", "all or none")
     return Scenario(name=str(data.get("name") or source), description=str(data.get("description") or ""),
                     profile=str(pop.get("profile", "england-2012-13")), practices=n, seed=seed, list_size_range=rng,
-                    faults=tuple(faults), declare=wf.get("declare", "all"), approve=wf.get("approve", "all"),
+                    faults=tuple(faults), record_faults=record_faults, declare=wf.get("declare", "all"), approve=wf.get("approve", "all"),
                     oracle=bool(data.get("oracle", True)), expect=dict(data.get("expect") or {}))
 
 

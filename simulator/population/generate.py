@@ -40,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simulator.population import faults as record_faults
 from simulator.population import nhs_number, schema
 from simulator.population.clinical import YEAR, Calendar, CodeBook, PracticeEffects, clinical_events
 from simulator.population.practices import MAX_PRACTICES, build_practices
@@ -226,7 +227,8 @@ def _practice_effects(profile: Profile, rng: np.random.Generator) -> PracticeEff
 
 def generate_practice(profile: Profile, practice_row: dict, practice_index: int, seed: int, *,
                       list_size_range: tuple[int, int] | None = None,
-                      nhs_offset: int | None = None) -> tuple[pa.Table, pa.Table]:
+                      nhs_offset: int | None = None,
+                      faults: tuple[record_faults.RecordFault, ...] = ()) -> tuple[pa.Table, pa.Table]:
     """One practice's (patients, events) tables, exactly the rows ``generate_nation`` writes for it.
 
     ``seed`` is the run seed; ``list_size_range`` must be the one the run used (default: the
@@ -264,6 +266,13 @@ def generate_practice(profile: Profile, practice_row: dict, practice_index: int,
 
     blocks = clinical_events(profile, cal, rng, fx, dob, male, obs_end)
     events = _events_table(profile, system, code, rng, blocks, patient_id, dob, obs_end)
+    mine = [f for f in faults if f.practice == code]
+    if mine:
+        from simulator.qof.catalogue import default_catalogue
+
+        cat = default_catalogue()
+        events = record_faults.apply(events, mine, _rng(seed, practice_index, record_faults.STREAM_FAULTS),
+                                     cal.ach_date, cat.rules, cat.clusters)
     return patients, events
 
 
@@ -308,11 +317,13 @@ def _events_table(profile, system, code, rng, blocks, patient_id, dob, obs_end) 
 
 def generate_nation(profile: Profile, n_practices: int, seed: int, out_dir: Path | str,
                     progress: Callable[[int, int], None] | None = None,
-                    list_size_range: tuple[int, int] | None = None) -> Nation:
+                    list_size_range: tuple[int, int] | None = None,
+                    faults: tuple[record_faults.RecordFault, ...] = ()) -> Nation:
     """Write the nation under ``out_dir`` (see the module doc) and describe it.
 
     ``list_size_range`` clamps list sizes (default: the profile's ``list_size.clamp``, else its
-    min/max). ``progress(done, total)`` is called after each practice.
+    min/max). ``progress(done, total)`` is called after each practice. ``faults``: record faults
+    per practice (:mod:`simulator.population.faults`); a fault naming no practice of the nation is refused.
     """
     if not isinstance(profile, Profile):
         raise TypeError("profile must be a Profile (use load_profile)")
@@ -324,6 +335,10 @@ def generate_nation(profile: Profile, n_practices: int, seed: int, out_dir: Path
         list_size_range = check_list_size_range(list_size_range)
     out_dir = Path(out_dir)
     practices = build_practices(profile, n_practices, seed)
+    known = {p["practice_code"] for p in practices}
+    for n, f in enumerate(faults):
+        if f.practice not in known:
+            raise record_faults.RecordFaultError(f"population.faults[{n}].practice: no practice {f.practice} in this nation")
 
     out_dir.mkdir(parents=True, exist_ok=True)
     writers: dict[str, tuple[pq.ParquetWriter, pq.ParquetWriter]] = {}
@@ -343,7 +358,7 @@ def generate_nation(profile: Profile, n_practices: int, seed: int, out_dir: Path
         for i, row in enumerate(practices):
             size = practice_size(profile, i, seed, list_size_range)
             patients, events = generate_practice(profile, row, i, seed, list_size_range=list_size_range,
-                                                 nhs_offset=offset)
+                                                 nhs_offset=offset, faults=faults)
             wp, we = writers[row["supplier"]]
             wp.write_table(patients, row_group_size=max(patients.num_rows, 1))
             if events.num_rows:
@@ -374,7 +389,8 @@ def generate_nation(profile: Profile, n_practices: int, seed: int, out_dir: Path
                     {p["practice_code"]: p["list_size"] for p in per_practice})
     manifest = {"profile": profile.name, "seed": seed,
                 "n_practices": n_practices, "list_size_range": list(_effective_range(profile, list_size_range)),
-                "n_patients": n_patients, "n_events": n_events, "practices": per_practice}
+                "n_patients": n_patients, "n_events": n_events, "practices": per_practice,
+                "faults": [f.__dict__ for f in faults]}
     nation.manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     return nation
 

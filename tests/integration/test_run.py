@@ -63,3 +63,25 @@ def test_a_scenario_fault_for_an_unknown_practice_is_refused(tmp_path):
 def test_a_bad_scenario_names_the_field(tmp_path):
     r = run(tmp_path, scenario(tmp_path, population={"practices": 0}))
     assert r.exit_code == 2 and "population.practices" in r.output
+
+
+def test_record_faults_flow_through_and_still_reconcile(tmp_path):
+    """Duplicated and future-dated records, an emptied register: both engines agree, CQRS pays by the counts."""
+    probe = run(tmp_path, scenario(tmp_path), "probe")
+    assert probe.exit_code == 0
+    codes = sorted(json.loads((tmp_path / "reports" / "probe" / "achievements.json").read_text()))
+    faults = [{"practice": codes[0], "kind": "duplicated_events"}, {"practice": codes[1], "kind": "future_dated"},
+              {"practice": codes[2], "kind": "empty_register", "register": "DM"}]
+    r = run(tmp_path, scenario(tmp_path, population={"practices": 4, "seed": 7, "list_size_range": [1500, 3000],
+                                                     "faults": faults}), "faulty")
+    assert r.exit_code == 0, r.output
+    ach = json.loads((tmp_path / "reports" / "faulty" / "achievements.json").read_text())
+    dm26 = next(i for i in ach[codes[2]]["indicators"] if i["ind_code"] == "DM26")
+    assert dm26["status"] == "not_applicable"
+    before = json.loads((tmp_path / "reports" / "probe" / "achievements.json").read_text())
+    assert ach[codes[0]]["total_points"] == before[codes[0]]["total_points"]
+
+
+def test_a_bad_record_fault_names_the_field(tmp_path):
+    r = run(tmp_path, scenario(tmp_path, population={"practices": 2, "faults": [{"practice": "A81001", "kind": "gremlins"}]}))
+    assert r.exit_code == 2 and "population.faults[0].kind" in r.output
