@@ -189,11 +189,11 @@ class _Parser:
     def fail(self, where: str, msg: str) -> RuleError:
         return RuleError(f"{self.source}: {where}: {msg}")
 
-    def window(self, where: str, months: Any) -> Window:
-        if months is None:
+    def window(self, where: str, months: Any, field: str = "within_months", optional: bool = True) -> Window:
+        if months is None and optional:
             return Window(None, self.ach)
         if not isinstance(months, int) or isinstance(months, bool) or months <= 0:
-            raise self.fail(where, f"within_months must be a positive whole number, got {months!r}")
+            raise self.fail(where, f"field {field!r} must be a positive whole number of months, got {months!r}")
         return Window(self.ach - relativedelta(months=months) + dt.timedelta(days=1), self.ach)
 
     def cluster_list(self, where: str, value: Any) -> tuple[str, ...]:
@@ -251,9 +251,9 @@ class _Parser:
                               self.cluster_list(w + ".resolved", b["resolved"]), self.ach)
         if kind == "first_within_months":
             b = self.mapping(w, body, {"cluster", "months"}, set())
-            return FirstWithin(self.cluster_list(w + ".cluster", b["cluster"]), self.window(w, b["months"]))
+            return FirstWithin(self.cluster_list(w + ".cluster", b["cluster"]), self.window(w, b["months"], "months", False))
         if kind == "registered_within_months":
-            return RegisteredWithin(self.window(w, body))
+            return RegisteredWithin(self.window(w, body, kind, False))
         if kind in ("age_at_least", "age_under"):
             if not isinstance(body, int) or isinstance(body, bool) or body < 0:
                 raise self.fail(w, f"expected a whole number of years, got {body!r}")
