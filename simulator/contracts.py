@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints,
+                      field_validator, model_validator)
 
 SCHEMA_VERSION = "1"
 Supplier = Literal["EMIS", "TPP", "INPS", "Microtest"]
 PracticeCode = str
+TargetGroup = Annotated[StrictStr, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,13}$")]
 
 
 class _Closed(BaseModel):
@@ -104,6 +106,11 @@ class Extract(_Closed):
     list_size: StrictInt = Field(ge=0, description="patients registered on the spec's list_size_date")
     registers: dict[StrictStr, StrictInt]
     indicators: tuple[IndicatorCount, ...]
+    # Optional (added after suppliers went live; an extract without it is unchanged, byte for byte):
+    target_populations: dict[TargetGroup, StrictInt] = Field(
+        default_factory=dict, exclude_if=lambda v: not v,
+        description="additional services target populations on the list_size_date, by group: CS (women 25-64), "
+                    "CHS (children under 5), MAT (women 16-45), CON (women 16-45); a group not sent is paid by CPI")
 
     @field_validator("registers")
     @classmethod
@@ -111,6 +118,14 @@ class Extract(_Closed):
         for k, n in v.items():
             if n < 0:
                 raise ValueError(f"register {k} is negative: {n}")
+        return v
+
+    @field_validator("target_populations")
+    @classmethod
+    def _targets_not_negative(cls, v: dict[str, int]):
+        for k, n in v.items():
+            if n < 0:
+                raise ValueError(f"target population {k} is negative: {n}")
         return v
 
     def canonical_bytes(self) -> bytes:
@@ -177,6 +192,33 @@ class IndicatorAchievement(_Closed):
     points_2dp: str
 
 
+class AreaPoints(_Closed):
+    """Points of one clinical area / organisational area / service, and the maximum it could score."""
+
+    area: str
+    domain: str
+    points: str  # Decimal text, full precision
+    points_2dp: str
+    max_points: str  # catalogue points less indicators dropped as not applicable
+
+
+class DomainPoints(_Closed):
+    domain: str
+    points: str
+    points_2dp: str
+    max_points: str
+
+
+class AspirationPayments(_Closed):
+    """The 70 % method: 12 monthly payments in advance, each settled to pence; reconciled at year end."""
+
+    previous_year_points: str
+    points_source: Literal["practice", "national average [I]"]
+    expected_gbp: str  # previous points x £/point x CPI, unrounded
+    monthly_gbp: tuple[str, ...]
+    paid_gbp: str  # sum of the monthly payments
+
+
 class PracticeAchievement(_Closed):
     practice_code: PracticeCode
     achievement_date: dt.date
@@ -184,9 +226,75 @@ class PracticeAchievement(_Closed):
     state: WorkflowState
     list_size: int
     total_points: str
-    payment_gbp: str  # pence exact
+    payment_gbp: str  # pence exact: the year-end achievement payment (gross of aspiration)
     components_gbp: dict[str, str]  # unrounded, for explanation; the total is settled once
     indicators: tuple[IndicatorAchievement, ...]
+    # Optional (added with manual entry, aspiration and summaries; older records lack them):
+    areas: tuple[AreaPoints, ...] = ()
+    domains: tuple[DomainPoints, ...] = ()
+    aspiration: AspirationPayments | None = None
+    net_gbp: str | None = None  # payment_gbp - aspiration paid: what the year-end instruction transfers
+    manual_entries: int = 0  # manual entries included in this calculation
+
+
+class AchievementSummary(_Closed):
+    """GET /practices/{code}/achievement/summary: points by domain and area, and the money."""
+
+    practice_code: PracticeCode
+    achievement_date: dt.date
+    state: WorkflowState
+    total_points: str
+    total_points_2dp: str
+    max_points: str
+    domains: tuple[DomainPoints, ...]
+    areas: tuple[AreaPoints, ...]
+    payment_gbp: str
+    aspiration_paid_gbp: str | None
+    net_gbp: str | None
+    components_gbp: dict[str, str]
+
+
+class ManualEntry(_Closed):
+    """One practice-entered indicator: {ind_code, achieved} for yes/no, {ind_code, numerator,
+    denominator} for a manual percentage."""
+
+    ind_code: StrictStr = Field(min_length=1, max_length=16)
+    achieved: StrictBool | None = None
+    numerator: StrictInt | None = Field(None, ge=0)
+    denominator: StrictInt | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        counts = (self.numerator is not None, self.denominator is not None)
+        if self.achieved is not None and any(counts):
+            raise ValueError("give either 'achieved' (yes/no) or 'numerator' and 'denominator', not both")
+        if self.achieved is None and not all(counts):
+            raise ValueError("give 'achieved' (yes/no) or both 'numerator' and 'denominator'")
+        if all(counts) and self.numerator > self.denominator:
+            raise ValueError(f"numerator {self.numerator} is above denominator {self.denominator}")
+        return self
+
+
+class ManualEntries(_Closed):
+    entered_by: str = Field(min_length=1, max_length=64)
+    entries: tuple[ManualEntry, ...] = Field(min_length=1)
+
+
+class StoredManualEntry(_Closed):
+    ind_code: str
+    achieved: bool | None
+    numerator: int | None
+    denominator: int | None
+    entered_by: str
+    entered_at: dt.datetime
+
+
+class ManualEntryResult(_Closed):
+    practice_code: PracticeCode
+    stored: int  # entries new or changed
+    unchanged: int  # entries identical to what was stored (idempotent resubmission)
+    state: WorkflowState | None  # the workflow record's state after the entry (None: not calculated yet)
+    stale: bool  # True: figures changed since the last calculation; recalculate before declaring
 
 
 class PaymentInstruction(_Closed):
@@ -196,8 +304,11 @@ class PaymentInstruction(_Closed):
     achievement_date: dt.date
     quality_service: str
     total_points: str
-    amount_gbp: str
+    amount_gbp: str  # the year-end achievement payment (PracticeAchievement.payment_gbp)
     created_at: dt.datetime
+    # Optional (added with aspiration payments):
+    aspiration_paid_gbp: str | None = None  # paid in advance during the year (12 monthly payments)
+    net_gbp: str | None = None  # amount_gbp - aspiration_paid_gbp: what this instruction transfers
 
 
 class PaymentRun(_Closed):
@@ -216,6 +327,9 @@ MESSAGES = {
     "declaration": Declaration,
     "approval-decision": ApprovalDecision,
     "practice-achievement": PracticeAchievement,
+    "achievement-summary": AchievementSummary,
+    "manual-entries": ManualEntries,
+    "manual-entry-result": ManualEntryResult,
     "payment-instruction": PaymentInstruction,
     "payment-run": PaymentRun,
 }

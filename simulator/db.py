@@ -36,6 +36,7 @@ class GpesRequest(Base):
     supplier: Mapped[str] = mapped_column(String(16))
     practices: Mapped[list] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(32))  # requested | completed | failed
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)  # why it failed
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -105,6 +106,26 @@ class CqrsPaymentInstruction(Base):
     total_points: Mapped[str] = mapped_column(String(64))
     amount_gbp: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    aspiration_paid_gbp: Mapped[str | None] = mapped_column(String(32), nullable=True)  # migration 0002
+    net_gbp: Mapped[str | None] = mapped_column(String(32), nullable=True)  # migration 0002
+
+
+class CqrsManualEntry(Base):
+    """A practice-entered value for a non-extracted indicator (migration 0002). One row per
+    practice x service x achievement date x indicator: a new entry replaces the previous one."""
+
+    __tablename__ = "cqrs_manual_entries"
+    __table_args__ = (UniqueConstraint("practice_code", "quality_service", "achievement_date", "ind_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    practice_code: Mapped[str] = mapped_column(String(8), index=True)
+    quality_service: Mapped[str] = mapped_column(String(16))
+    achievement_date: Mapped[dt.date] = mapped_column(Date)
+    ind_code: Mapped[str] = mapped_column(String(16))
+    achieved: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # yes/no indicators
+    numerator: Mapped[int | None] = mapped_column(Integer, nullable=True)  # manual percentages
+    denominator: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    entered_by: Mapped[str] = mapped_column(String(64))
+    entered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # ---------------------------------------------------------------- engine + migrations

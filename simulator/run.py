@@ -102,6 +102,7 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
                         for x in extracts if x["current"]}
         outboxes = [o for name in w.suppliers for o in w.supplier_client(name).outbox()]
         receipts = w.gpes_client().receipts()
+        gpes_requests = w.gpes_client().get_json("/requests")
         database_url = w.database_url
     oracle = None
     t = time.perf_counter()
@@ -128,6 +129,7 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         "extracts_stored": len(extracts),
         "extracts_rejected": sum(len(r.rejected) for r in flow["runs"]),
         "payment_instructions": len(flow["payment_run"].instructions),
+        "gpes_requests": {r["supplier"]: r["status"] + (f": {r['reason']}" if r["reason"] else "") for r in gpes_requests},
         "discrepancies": [d.as_dict() for d in rec.discrepancies],
         "checks": dict(rec.checks),
         "total_points": str(points_2dp(total_points)),

@@ -6,7 +6,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from simulator.contracts import ApprovalDecision, Declaration, PaymentRun, PracticeAchievement
+from simulator.contracts import (AchievementSummary, ApprovalDecision, Declaration, ManualEntries, ManualEntryResult,
+                                 PaymentRun, PracticeAchievement, StoredManualEntry)
+from simulator.cqrs.manual import EntryInvalid
 from simulator.cqrs.service import Cqrs
 from simulator.cqrs.store import Conflict
 from simulator.cqrs.workflow import WorkflowError
@@ -21,6 +23,10 @@ def create_app(cqrs: Cqrs) -> FastAPI:
     @app.exception_handler(WorkflowError)
     async def _wf(_: Request, exc: WorkflowError):
         return rejection(exc.status, exc.field, exc.reason)
+
+    @app.exception_handler(EntryInvalid)
+    async def _entry(_: Request, exc: EntryInvalid):
+        return JSONResponse(status_code=422, content={"detail": [e.model_dump() for e in exc.errors]})
 
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict):
@@ -54,6 +60,22 @@ def create_app(cqrs: Cqrs) -> FastAPI:
     @app.get("/practices/{practice_code}/achievement", response_model=PracticeAchievement)
     def achievement(practice_code: str):
         return cqrs.achievement(practice_code)
+
+    @app.get("/practices/{practice_code}/achievement/summary", response_model=AchievementSummary)
+    def summary(practice_code: str):
+        return cqrs.summary(practice_code)
+
+    @app.post("/practices/{practice_code}/manual-entries", response_model=ManualEntryResult,
+              responses={404: {"description": "unknown practice"},
+                         409: {"description": "entry window closed, no extract yet, or record approved"},
+                         422: {"description": "a bad entry, naming its field; nothing stored"}})
+    def enter_manual(practice_code: str, body: ManualEntries):
+        """Yes/no: {ind_code, achieved}; manual percentage: {ind_code, numerator, denominator}."""
+        return cqrs.enter_manual(practice_code, body)
+
+    @app.get("/practices/{practice_code}/manual-entries", response_model=list[StoredManualEntry])
+    def manual_entries(practice_code: str):
+        return cqrs.manual_entries(practice_code)
 
     @app.post("/practices/{practice_code}/declaration")
     def declare(practice_code: str, body: Declaration):

@@ -22,6 +22,9 @@ VALUE_COLUMNS = ["QUALITY_SERVICE", "NAME", "ORG_CODE", "ACH_DATE", "IND_CODE", 
 POINTS_COLUMNS = ["QUALITY_SERVICE", "ORG_CODE", "ACH_DATE", "IND_CODE", "POINTS"]
 REQUIRED = ["QUALITY_SERVICE", "ORG_CODE", "ACH_DATE", "IND_CODE", "FIELD_NAME", "VALUE"]
 NUMERATOR, DENOMINATOR, EXCEPTIONS, REGISTER, LIST_SIZE = "Numerator", "Denominator", "Exceptions", "Register", "List size"
+ACHIEVED = "Achieved"  # a yes/no indicator: VALUE 1 (yes) or 0 (no)
+LIST = "LIST"  # IND_CODE of practice-level fields: list size, target populations
+TARGET_PREFIX = "Target population "  # FIELD_NAME 'Target population CS' under IND_CODE LIST
 
 
 class LongFormatError(ValueError):
@@ -30,8 +33,11 @@ class LongFormatError(ValueError):
 
 def extract_to_rows(x: Extract, register_indicator: dict[str, str] | None = None) -> Iterator[tuple[str, str, int]]:
     """(IND_CODE, FIELD_NAME, VALUE) rows of one extract. Registers are keyed by register id
-    (DM) unless ``register_indicator`` maps them to their indicator code (DM32)."""
-    yield "LIST", LIST_SIZE, x.list_size
+    (DM) unless ``register_indicator`` maps them to their indicator code (DM32). Target
+    populations (optional) are practice-level rows: LIST / 'Target population CS'."""
+    yield LIST, LIST_SIZE, x.list_size
+    for group, n in sorted(x.target_populations.items()):
+        yield LIST, TARGET_PREFIX + group, n
     for rid, n in x.registers.items():
         yield (register_indicator or {}).get(rid, rid), REGISTER, n
     for i in x.indicators:
@@ -84,6 +90,12 @@ def read_values(path: Path) -> dict[tuple[str, str], PracticeValues]:
             pv = out.setdefault(key, PracticeValues(r["ORG_CODE"], key[1], r["QUALITY_SERVICE"]))
             pv.fields[r["IND_CODE"]][r["FIELD_NAME"]] = int(value)
     return out
+
+
+def target_populations_of(fields: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Target populations among a practice's fields (IND_CODE LIST, FIELD_NAME 'Target population CS')."""
+    return {name[len(TARGET_PREFIX):].strip(): v for name, v in fields.get(LIST, {}).items()
+            if name.startswith(TARGET_PREFIX)}
 
 
 def write_points(path: Path, rows: Iterable[dict]) -> None:

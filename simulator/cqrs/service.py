@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from simulator.contracts import PaymentRun, PracticeAchievement, Receipt
-from simulator.cqrs import achievement, store, workflow
+from simulator.contracts import (AchievementSummary, ManualEntries, ManualEntryResult, PaymentRun, PracticeAchievement,
+                                 Receipt, StoredManualEntry)
+from simulator.cqrs import achievement, manual, store, workflow
+from simulator.cqrs.parameters import CqrsParameters, default_parameters
 from simulator.db import CqrsExtract, CqrsWorkflow
 from simulator.qof.catalogue import Catalogue
 
@@ -22,6 +25,8 @@ class Cqrs:
     commissioner_of: Mapping[str, str]  # practice -> CCG code (who approves)
     out_dir: Path
     config: workflow.ServiceConfig = field(default_factory=workflow.ServiceConfig)
+    previous_year_points: Mapping[str, Decimal] = field(default_factory=dict)  # for aspiration; missing: national average
+    params: CqrsParameters = field(default_factory=default_parameters)
 
     @property
     def register_indicator(self) -> dict[str, str]:
@@ -31,7 +36,7 @@ class Cqrs:
         return store.ingest(self.sessions, body, claimed_sha, self.register_indicator, self.commissioner_of.keys())
 
     def calculate(self) -> dict:
-        result = achievement.calculate(self.catalogue, self.sessions)
+        result = achievement.calculate(self.catalogue, self.sessions, self.previous_year_points, self.params)
         if self.config.no_declaration_required:
             with self.sessions() as s:
                 waiting = [w.practice_code for w in s.scalars(select(CqrsWorkflow).where(
@@ -43,6 +48,18 @@ class Cqrs:
     def achievement(self, practice_code: str) -> PracticeAchievement:
         return workflow.achievement(self.sessions, practice_code, self.catalogue.parameters.achievement_date,
                                     self.config.quality_service)
+
+    def summary(self, practice_code: str) -> AchievementSummary:
+        return workflow.summary(self.sessions, practice_code, self.catalogue.parameters.achievement_date,
+                                self.config.quality_service)
+
+    def enter_manual(self, practice_code: str, body: ManualEntries | Mapping) -> ManualEntryResult:
+        return manual.enter(self.sessions, self.catalogue, self.config, practice_code, body,
+                            known_practices=self.commissioner_of.keys(), params=self.params)
+
+    def manual_entries(self, practice_code: str) -> list[StoredManualEntry]:
+        return manual.stored_entries(self.sessions, practice_code, self.config.quality_service,
+                                     self.catalogue.parameters.achievement_date)
 
     def declare(self, practice_code: str, declared_by: str) -> str:
         return workflow.declare(self.sessions, self.config, practice_code, self.catalogue.parameters.achievement_date,

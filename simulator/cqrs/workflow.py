@@ -4,6 +4,11 @@ States (CQRS's own names): Awaiting Service Provider Approval -> Awaiting Commis
 Organisation Approval -> Approved -> Payment Instructed. A rejection sends the record back to
 the practice. A service may be set 'No Declaration Required' or 'No Approval Required', which
 completes that step by itself.
+
+The payment instruction carries the year-end achievement payment (``amount_gbp``, as
+calculated), the aspiration payments already paid during the year (``aspiration_paid_gbp``)
+and the difference actually transferred (``net_gbp``, negative when the practice repays);
+see simulator/cqrs/payments.py for the formulas and their rounding steps.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from simulator.contracts import PaymentInstruction, PaymentRun, PracticeAchievement
+from simulator.contracts import AchievementSummary, PaymentInstruction, PaymentRun, PracticeAchievement
 from simulator.db import CqrsPaymentInstruction, CqrsWorkflow, utcnow
 
 AWAITING_SP = "Awaiting Service Provider Approval"
@@ -40,6 +45,7 @@ class ServiceConfig:
     quality_service: str = "QOF"
     no_declaration_required: bool = False
     no_approval_required: bool = False
+    today: dt.date | None = None  # the simulated date (manual-entry window); None: the day after the achievement date
 
 
 def _record(s, practice_code: str, achievement_date: dt.date, service: str) -> CqrsWorkflow:
@@ -55,6 +61,9 @@ def _move(wf: CqrsWorkflow, to: str, why: str) -> None:
     wf.history = [*wf.history, {"at": utcnow().isoformat(), "from": wf.state, "to": to, "why": why}]
     wf.state = to
     wf.updated_at = utcnow()
+
+
+move = _move
 
 
 def achievement(sessions: sessionmaker, practice_code: str, achievement_date: dt.date, service: str) -> PracticeAchievement:
@@ -102,11 +111,13 @@ def payment_run(sessions: sessionmaker, cfg: ServiceConfig, commissioner_of: Map
         for wf in s.scalars(select(CqrsWorkflow).where(CqrsWorkflow.state == APPROVED,
                                                        CqrsWorkflow.quality_service == cfg.quality_service)
                             .order_by(CqrsWorkflow.practice_code)):
+            aspiration = wf.calculated.get("aspiration") or {}
             ins = PaymentInstruction(
                 instruction_id=str(uuid.uuid4()), practice_code=wf.practice_code,
                 commissioner=commissioner_of.get(wf.practice_code, ""), achievement_date=wf.achievement_date,
                 quality_service=cfg.quality_service, total_points=wf.calculated["total_points"],
-                amount_gbp=wf.calculated["payment_gbp"], created_at=now)
+                amount_gbp=wf.calculated["payment_gbp"], created_at=now,
+                aspiration_paid_gbp=aspiration.get("paid_gbp"), net_gbp=wf.calculated.get("net_gbp"))
             s.add(CqrsPaymentInstruction(**ins.model_dump()))
             _move(wf, PAID, f"payment instruction {ins.instruction_id}")
             made.append(ins)
@@ -115,9 +126,22 @@ def payment_run(sessions: sessionmaker, cfg: ServiceConfig, commissioner_of: Map
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["instruction_id", "practice_code", "commissioner", "quality_service", "achievement_date",
-                    "total_points", "amount_gbp"])
+                    "total_points", "amount_gbp", "aspiration_paid_gbp", "net_gbp"])
         for i in made:
             w.writerow([i.instruction_id, i.practice_code, i.commissioner, i.quality_service,
-                        i.achievement_date.isoformat(), i.total_points, i.amount_gbp])
+                        i.achievement_date.isoformat(), i.total_points, i.amount_gbp, i.aspiration_paid_gbp or "",
+                        i.net_gbp or ""])
     total = sum((Decimal(i.amount_gbp) for i in made), Decimal("0.00"))
     return PaymentRun(instructions=tuple(made), file=str(path), total_gbp=str(total))
+
+
+def summary(sessions: sessionmaker, practice_code: str, achievement_date: dt.date, service: str) -> AchievementSummary:
+    """Points by domain and area, the total, and the money, from the stored calculation."""
+    a = achievement(sessions, practice_code, achievement_date, service)
+    max_points = sum((Decimal(d.max_points) for d in a.domains), Decimal(0))
+    return AchievementSummary(
+        practice_code=a.practice_code, achievement_date=a.achievement_date, state=a.state,
+        total_points=a.total_points, total_points_2dp=str(Decimal(a.total_points).quantize(Decimal("0.01"), "ROUND_HALF_UP")),
+        max_points=str(max_points), domains=a.domains, areas=a.areas, payment_gbp=a.payment_gbp,
+        aspiration_paid_gbp=a.aspiration.paid_gbp if a.aspiration else None, net_gbp=a.net_gbp,
+        components_gbp=a.components_gbp)

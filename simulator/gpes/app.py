@@ -57,6 +57,11 @@ def create_app(gpes: Gpes) -> FastAPI:
     def retry():
         return {"forwarded": gpes.retry_forwarding()}
 
+    @app.get("/requests")
+    def requests_status():
+        """Every extraction request with its status (requested, completed, failed and why)."""
+        return gpes.requests_status()
+
     @app.get("/receipts")
     def receipts():
         return gpes.receipts()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import uuid
+
+import requests
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -18,7 +20,7 @@ from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionRun, E
 from simulator.db import GpesReceipt, GpesRequest, utcnow
 from simulator.gpes.forward import forward
 from simulator.gpes.validate import ExtractInvalid, RequestView, validate
-from simulator.transport.http import CqrsClient, SupplierClient
+from simulator.transport.http import CqrsClient, ServiceError, SupplierClient
 
 
 class Conflict(Exception):
@@ -52,15 +54,31 @@ class Gpes:
         return req
 
     def collect(self) -> list[ExtractionRun]:
-        """Ask every supplier for its practices' extracts (they submit each one back to us)."""
+        """Ask every supplier for its practices' extracts (they submit each one back to us).
+
+        A supplier that cannot be reached or answers with an error does not stop the collection:
+        its request is marked failed with the reason, and the others go on (GPES tracked status
+        per supplier; what is missing shows up in reconciliation)."""
         runs = []
         for supplier, client in self.suppliers.items():
             req = self.create_request(supplier)
-            run = client.request_extraction(req)
+            try:
+                run = client.request_extraction(req)
+            except (ServiceError, requests.RequestException) as exc:
+                with self.sessions.begin() as s:
+                    r = s.get(GpesRequest, req.request_id)
+                    r.status, r.reason = "failed", str(exc)[:500]
+                continue
             with self.sessions.begin() as s:
                 s.get(GpesRequest, req.request_id).status = "completed"
             runs.append(run)
         return runs
+
+    def requests_status(self) -> list[dict]:
+        with self.sessions() as s:
+            return [{"request_id": r.request_id, "supplier": r.supplier, "status": r.status, "reason": r.reason,
+                     "practices": len(r.practices)}
+                    for r in s.scalars(select(GpesRequest).order_by(GpesRequest.created_at))]
 
     def _request_view(self, request_id: str) -> RequestView | None:
         with self.sessions() as s:

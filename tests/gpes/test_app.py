@@ -133,3 +133,17 @@ def test_spec_and_schema_are_served(services):
     assert gpes.spec() == SPEC
     schema = requests.get(f"{gpes.base_url}/spec/schema", timeout=10).json()
     assert schema["title"] == "Extract" and schema["additionalProperties"] is False
+
+
+def test_a_supplier_that_cannot_be_reached_fails_alone(tmp_path):
+    """GPES marks that supplier's request failed, with the reason, and collects from the others."""
+    from simulator.transport.http import SupplierClient
+
+    db = sessions(f"sqlite:///{tmp_path / 'q.db'}")
+    closed = free_socket()  # bound, never listening: connections are refused
+    gpes = Gpes(db, SPEC, REGISTRY, public_url="http://127.0.0.1:9",
+                suppliers={"TPP": SupplierClient(f"http://127.0.0.1:{closed.getsockname()[1]}", timeout=2)})
+    assert gpes.collect() == []
+    (status,) = gpes.requests_status()
+    assert status["supplier"] == "TPP" and status["status"] == "failed" and status["reason"]
+    closed.close()

@@ -1,0 +1,197 @@
+"""Manual entry: the 44 indicators GPES does not extract, entered into CQRS by the practice.
+
+* yes/no indicators (organisational, patient experience PE01, additional service CS05):
+  ``{"ind_code": "RECORDS03", "achieved": true}``; scored as numerator 1 (or 0) of 1.
+* manual percentages (RECORDS09, MEDICINES11, …, single threshold lower == upper):
+  ``{"ind_code": "RECORDS09", "numerator": 172, "denominator": 200}``; scored by the threshold
+  rule like any ratio (points.score).
+
+Rules (DESIGN.md §6): entry is open only inside the entry window (parameters file), before the
+commissioner approves the record, and for QOF only once the automatic collection has completed
+(the practice has a current extract). A request is validated whole before anything is stored
+(422 naming the field); the state rules answer 409 with the reason. An entry replaces the
+practice's previous entry for that indicator; sending the same values again changes nothing.
+A changed entry makes a calculated record stale and returns it to 'Awaiting Service Provider
+Approval' (withdrawing a declaration), exactly as a new extract does; ``calculate`` then
+includes the entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, Mapping, Sequence
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from simulator.contracts import ErrorDetail, ManualEntries, ManualEntry, ManualEntryResult, StoredManualEntry
+from simulator.cqrs.longformat import DENOMINATOR, NUMERATOR
+from simulator.cqrs.parameters import CqrsParameters, default_parameters
+from simulator.cqrs.workflow import APPROVED, AWAITING_SP, PAID, ServiceConfig, WorkflowError, move
+from simulator.db import CqrsExtract, CqrsManualEntry, CqrsWorkflow, utcnow
+from simulator.gpes.validate import _loc
+from simulator.qof.catalogue import Catalogue, IndicatorDef
+
+CLOSED_STATES = (APPROVED, PAID)
+
+
+class EntryInvalid(Exception):
+    """HTTP 422: the entries named in ``errors`` are wrong; nothing was stored."""
+
+    def __init__(self, errors: list[ErrorDetail]):
+        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
+        self.errors = errors
+
+
+def is_yes_no(d: IndicatorDef) -> bool:
+    """A yes/no indicator (kind yesno, or a manual one without thresholds)."""
+    return d.kind == "yesno" or (d.kind == "manual" and d.lower is None)
+
+
+def manual_indicators(catalogue: Catalogue) -> list[str]:
+    return [c for c, d in catalogue.indicators.items() if not d.extracted]
+
+
+def parse_entries(body: ManualEntries | Mapping) -> ManualEntries:
+    if isinstance(body, ManualEntries):
+        return body
+    try:
+        return ManualEntries.model_validate(body)
+    except ValidationError as exc:
+        raise EntryInvalid([ErrorDetail(field=_loc(tuple(e["loc"])), reason=e["msg"]) for e in exc.errors()]) from None
+
+
+def check_entries(catalogue: Catalogue, entries: Sequence[ManualEntry]) -> None:
+    """Every entry against the catalogue; all problems at once, each naming its field."""
+    errors: list[ErrorDetail] = []
+    seen: dict[str, int] = {}
+    for n, e in enumerate(entries):
+        where = f"entries[{n}]"
+        d = catalogue.indicators.get(e.ind_code)
+        if d is None:
+            errors.append(ErrorDetail(field=f"{where}.ind_code", reason=f"{e.ind_code} is not a QOF 2012/13 indicator"))
+            continue
+        if d.extracted:
+            errors.append(ErrorDetail(field=f"{where}.ind_code",
+                                      reason=f"{e.ind_code} is extracted by GPES; only the {len(manual_indicators(catalogue))} "
+                                             "non-extracted indicators are entered by hand"))
+            continue
+        if e.ind_code in seen:
+            errors.append(ErrorDetail(field=f"{where}.ind_code",
+                                      reason=f"{e.ind_code} is already given in entries[{seen[e.ind_code]}]"))
+            continue
+        seen[e.ind_code] = n
+        if is_yes_no(d) and e.achieved is None:
+            errors.append(ErrorDetail(field=f"{where}.achieved",
+                                      reason=f"{e.ind_code} is a yes/no indicator: give 'achieved' true or false"))
+        elif not is_yes_no(d) and e.achieved is not None:
+            errors.append(ErrorDetail(field=f"{where}.numerator",
+                                      reason=f"{e.ind_code} is a percentage ({d.lower}-{d.upper} %): give 'numerator' "
+                                             "and 'denominator'"))
+    if errors:
+        raise EntryInvalid(errors)
+
+
+def as_fields(entry: CqrsManualEntry | ManualEntry) -> dict[str, int]:
+    """A stored entry in the long layout's field names, as points.score reads them."""
+    if entry.achieved is not None:
+        return {NUMERATOR: 1 if entry.achieved else 0, DENOMINATOR: 1}
+    return {NUMERATOR: entry.numerator, DENOMINATOR: entry.denominator}
+
+
+def simulated_today(cfg: ServiceConfig, catalogue: Catalogue) -> dt.date:
+    """The date CQRS believes it is: ServiceConfig.today, else the day after the achievement date
+    (the year-end calculation day, when the entry window opens)."""
+    return cfg.today or catalogue.parameters.achievement_date + dt.timedelta(days=1)
+
+
+def _workflow(s: Session, practice_code: str, service: str, achievement_date: dt.date) -> CqrsWorkflow | None:
+    return s.scalars(select(CqrsWorkflow).where(CqrsWorkflow.practice_code == practice_code,
+                                                CqrsWorkflow.quality_service == service,
+                                                CqrsWorkflow.achievement_date == achievement_date)).first()
+
+
+def enter(sessions: sessionmaker, catalogue: Catalogue, cfg: ServiceConfig, practice_code: str,
+          body: ManualEntries | Mapping, today: dt.date | None = None, known_practices: Iterable[str] | None = None,
+          params: CqrsParameters | None = None) -> ManualEntryResult:
+    """Store a practice's manual entries (validated whole; 422 / 404 / 409 as the module says)."""
+    params = params or default_parameters()
+    p = catalogue.parameters
+    request = parse_entries(body)
+    check_entries(catalogue, request.entries)
+    if known_practices is not None and practice_code not in set(known_practices):
+        raise WorkflowError(404, "practice_code", f"unknown practice {practice_code}")
+    today = today or simulated_today(cfg, catalogue)
+    if not params.entry_opens <= today <= params.entry_closes:
+        raise WorkflowError(409, "entry_window", f"manual entry for {p.spec_id} is open {params.entry_opens} to "
+                                                 f"{params.entry_closes}; today is {today}")
+    now = utcnow()
+    try:
+        with sessions.begin() as s:
+            if cfg.quality_service == "QOF":
+                has_extract = s.scalars(select(CqrsExtract.extract_id).where(
+                    CqrsExtract.practice_code == practice_code, CqrsExtract.spec_id == p.spec_id,
+                    CqrsExtract.current.is_(True))).first()
+                if has_extract is None:
+                    raise WorkflowError(409, "practice_code",
+                                        f"the automatic collection has not completed for {practice_code} (no extract "
+                                        "stored yet); QOF manual entry opens once it has")
+            wf = _workflow(s, practice_code, cfg.quality_service, p.achievement_date)
+            if wf is not None and wf.state in CLOSED_STATES:
+                raise WorkflowError(409, "state", f"{practice_code} is '{wf.state}': manual entry closes once the "
+                                                  "commissioner has approved")
+            stored = {e.ind_code: e for e in s.scalars(select(CqrsManualEntry).where(
+                CqrsManualEntry.practice_code == practice_code, CqrsManualEntry.quality_service == cfg.quality_service,
+                CqrsManualEntry.achievement_date == p.achievement_date))}
+            changed, unchanged = [], 0
+            for e in request.entries:
+                old = stored.get(e.ind_code)
+                if old is not None and (old.achieved, old.numerator, old.denominator) == (e.achieved, e.numerator,
+                                                                                         e.denominator):
+                    unchanged += 1
+                    continue
+                if old is None:
+                    old = CqrsManualEntry(practice_code=practice_code, quality_service=cfg.quality_service,
+                                          achievement_date=p.achievement_date, ind_code=e.ind_code)
+                    s.add(old)
+                old.achieved, old.numerator, old.denominator = e.achieved, e.numerator, e.denominator
+                old.entered_by, old.entered_at = request.entered_by, now
+                changed.append(e.ind_code)
+            stale = False
+            if wf is not None:
+                if changed:
+                    why = f"manual entry by {request.entered_by} ({', '.join(changed)}): awaiting recalculation"
+                    if wf.state != AWAITING_SP:
+                        move(wf, AWAITING_SP, why)
+                    else:
+                        wf.history = [*wf.history, {"at": now.isoformat(), "from": wf.state, "to": wf.state, "why": why}]
+                        wf.updated_at = now
+                    wf.calculated = {**wf.calculated, "stale": True}
+                stale = bool(wf.calculated.get("stale"))
+            state = wf.state if wf is not None else None
+    except IntegrityError:
+        raise WorkflowError(409, "entries", "another entry for this practice was stored at the same moment; "
+                                            "send the request again") from None
+    return ManualEntryResult(practice_code=practice_code, stored=len(changed), unchanged=unchanged, state=state,
+                             stale=stale)
+
+
+def stored_entries(sessions: sessionmaker, practice_code: str, service: str,
+                   achievement_date: dt.date) -> list[StoredManualEntry]:
+    with sessions() as s:
+        return [StoredManualEntry(ind_code=e.ind_code, achieved=e.achieved, numerator=e.numerator,
+                                  denominator=e.denominator, entered_by=e.entered_by, entered_at=e.entered_at)
+                for e in s.scalars(select(CqrsManualEntry).where(
+                    CqrsManualEntry.practice_code == practice_code, CqrsManualEntry.quality_service == service,
+                    CqrsManualEntry.achievement_date == achievement_date).order_by(CqrsManualEntry.ind_code))]
+
+
+def entries_for_run(s: Session, service: str, achievement_date: dt.date) -> dict[str, dict[str, dict[str, int]]]:
+    """practice -> IND_CODE -> fields, every stored manual entry of the service and date."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for e in s.scalars(select(CqrsManualEntry).where(CqrsManualEntry.quality_service == service,
+                                                     CqrsManualEntry.achievement_date == achievement_date)):
+        out.setdefault(e.practice_code, {})[e.ind_code] = as_fields(e)
+    return out
