@@ -77,10 +77,19 @@ def nhs_numbers_in(body: bytes) -> list[str]:
 # ---------------------------------------------------------------- the independent (QMAS) calculation
 
 
-def qmas_points(catalogue: Catalogue, body: dict) -> dict[str, Fraction]:
-    """Points per indicator from one extract's JSON, by the published formula, in exact fractions."""
+def _threshold_points(G: Fraction, lo: Fraction, hi: Fraction, a: int, b: int) -> Fraction:
+    pct = Fraction(100 * a, b)
+    if pct >= hi:  # checked first: a single-threshold row (lower == upper) is all or nothing
+        return G
+    return Fraction(0) if pct <= lo else G * (pct - lo) / (hi - lo)
+
+
+def qmas_points(catalogue: Catalogue, body: dict, manual: Iterable[dict] = ()) -> dict[str, Fraction]:
+    """Points per indicator from one extract's JSON and the practice's manual entries, by the
+    published formula, in exact fractions."""
     out: dict[str, Fraction] = {}
     counts = {i["id"]: i for i in body["indicators"]}
+    entered = {m["ind_code"]: m for m in manual}
     register_of = {r.indicator: r.id for r in catalogue.rules.registers.values()}
     for code, d in catalogue.indicators.items():
         G = Fraction(str(d.points))
@@ -88,12 +97,16 @@ def qmas_points(catalogue: Catalogue, body: dict) -> dict[str, Fraction]:
             out[code] = G if register_of[code] in body["registers"] else Fraction(0)
         elif code in counts:
             a, b = counts[code]["numerator"], counts[code]["denominator"]
-            if b == 0:
+            out[code] = _threshold_points(G, Fraction(str(d.lower)), Fraction(str(d.upper)), a, b) if b else Fraction(0)
+        elif code in entered and not d.extracted:
+            m = entered[code]
+            if m["achieved"] is not None:
+                out[code] = G if m["achieved"] else Fraction(0)
+            elif m["denominator"]:
+                out[code] = _threshold_points(G, Fraction(str(d.lower)), Fraction(str(d.upper)), m["numerator"],
+                                              m["denominator"])
+            else:
                 out[code] = Fraction(0)
-                continue
-            pct = Fraction(100 * a, b)
-            lo, hi = Fraction(str(d.lower)), Fraction(str(d.upper))
-            out[code] = Fraction(0) if pct <= lo else G if pct >= hi else G * (pct - lo) / (hi - lo)
         else:
             out[code] = Fraction(0)
     return out
@@ -135,7 +148,7 @@ def qmas_national(catalogue: Catalogue, bodies: Iterable[dict]) -> dict[str, Fra
 def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict], gpes_receipts: list[dict],
               cqrs_extracts: list[dict], cqrs_bodies: Mapping[str, bytes], achievements: Mapping[str, dict],
               payment_instructions: list[dict], oracle: Mapping[str, PracticeCounts] | None = None,
-              expected_rejections: int = 0) -> Reconciliation:
+              expected_rejections: int = 0, manual: Mapping[str, list[dict]] | None = None) -> Reconciliation:
     rec = Reconciliation()
     codes = [p["practice_code"] for p in practices]
     accepted = [o for o in outboxes if o["status"] in (200, 201)]
@@ -204,7 +217,7 @@ def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict],
         if ach is None:
             rec.compare("CQRS calculated every practice", code, False, "no achievement record")
             continue
-        pts = qmas_points(catalogue, body)
+        pts = qmas_points(catalogue, body, (manual or {}).get(code, ()))
         for ind in ach["indicators"]:
             mine = Decimal(pts[ind["ind_code"]].numerator) / Decimal(pts[ind["ind_code"]].denominator)
             ok = mine.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) == Decimal(ind["points"]).quantize(

@@ -16,6 +16,8 @@ from simulator.population.faults import RecordFaultError
 from simulator.population.generate import Nation, generate_nation
 from simulator.population.profile import load_profile
 from simulator.qof.catalogue import Catalogue, default_catalogue
+from simulator.cqrs.manual import manual_indicators
+from simulator.practice import manual_entries
 from simulator.qof.engines import reference
 from simulator.reconcile import reconcile
 from simulator.scenario import Scenario, ScenarioError
@@ -60,6 +62,13 @@ def exercise(w: World, scenario: Scenario, say: Say) -> dict:
     runs = gpes.collect()
     timings["collect_s"] = time.perf_counter() - t
     t = time.perf_counter()
+    if scenario.manual_entries == "all":
+        held = sorted({x["practice_code"] for x in cqrs.extracts() if x["current"]})
+        for p in held:
+            cqrs.enter_manual(p, manual_entries(w.cqrs.catalogue, p, scenario.seed))
+        say(f"{len(held)} practices entered their {len(manual_indicators(w.cqrs.catalogue))} manual indicators")
+    timings["manual_entries_s"] = time.perf_counter() - t
+    t = time.perf_counter()
     calc = cqrs.calculate()
     timings["calculate_s"] = time.perf_counter() - t
     say(f"CQRS calculated {calc['calculated']} practices")
@@ -100,6 +109,7 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         bodies = {x["extract_id"]: cqrs.extract_body(x["extract_id"]) for x in extracts}
         achievements = {x["practice_code"]: cqrs.achievement(x["practice_code"]).model_dump(mode="json")
                         for x in extracts if x["current"]}
+        manual = {p: cqrs.manual_entries(p) for p in achievements}
         outboxes = [o for name in w.suppliers for o in w.supplier_client(name).outbox()]
         receipts = w.gpes_client().receipts()
         gpes_requests = w.gpes_client().get_json("/requests")
@@ -114,7 +124,8 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
     oracle_s = time.perf_counter() - t
     expected_rejections = sum(1 for f in scenario.faults if f["kind"] not in ("resend", "withhold"))
     rec = reconcile(catalogue, nation.practices, outboxes, receipts, extracts, bodies, achievements,
-                    [i.model_dump(mode="json") for i in flow["payment_run"].instructions], oracle, expected_rejections)
+                    [i.model_dump(mode="json") for i in flow["payment_run"].instructions], oracle, expected_rejections,
+                    manual)
     sent = sum(r.extracts_sent for r in flow["runs"])
     total_points = sum((Decimal(a["total_points"]) for a in achievements.values()), Decimal(0))
     total_pay = sum((Decimal(a["payment_gbp"]) for a in achievements.values()), Decimal("0.00"))

@@ -27,6 +27,7 @@ class Scenario:
     faults: tuple[dict, ...] = ()  # supplier faults: what a supplier sends (simulator/supplier/faults.py)
     record_faults: tuple = ()  # faults in the practices' records (simulator/population/faults.py)
     declare: str = "all"
+    manual_entries: str = "all"  # practices enter their non-extracted indicators in CQRS
     approve: str = "all"
     oracle: bool = True
     expect: dict = field(default_factory=dict)
@@ -73,12 +74,12 @@ def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
         if not isinstance(f.get("practice"), str):
             raise fail(f"faults[{i}].practice", "a practice code is required")
     wf = data.get("workflow") or {}
-    for step in ("declare", "approve"):
+    for step in ("manual_entries", "declare", "approve"):
         if wf.get(step, "all") not in ("all", "none"):
             raise fail(f"workflow.{step}", "all or none")
     return Scenario(name=str(data.get("name") or source), description=str(data.get("description") or ""),
                     profile=str(pop.get("profile", "england-2012-13")), practices=n, seed=seed, list_size_range=rng,
-                    faults=tuple(faults), record_faults=record_faults, declare=wf.get("declare", "all"), approve=wf.get("approve", "all"),
+                    faults=tuple(faults), record_faults=record_faults, declare=wf.get("declare", "all"), manual_entries=wf.get("manual_entries", "all"), approve=wf.get("approve", "all"),
                     oracle=bool(data.get("oracle", True)), expect=dict(data.get("expect") or {}))
 
 

@@ -130,3 +130,12 @@ def test_digits_inside_an_identifier_are_not_an_nhs_number():
 
 def test_a_body_that_is_not_json_is_scanned_as_text():
     assert nhs_numbers_in(b"patient 9434765919 seen") == ["9434765919"]
+
+
+def test_manual_entries_are_re_derived_too(evidence):
+    """A yes/no entry scores its points in CQRS; QMAS must see the same entry to agree."""
+    code = next(c for c, d in CAT.indicators.items() if not d.extracted and d.lower is None)
+    entries = {"A81001": [{"ind_code": code, "achieved": True, "numerator": None, "denominator": None}]}
+    rec = reconcile(CAT, PRACTICES, evidence["outboxes"], evidence["receipts"], evidence["extracts"],
+                    evidence["bodies"], evidence["achievements"], evidence["instructions"], manual=entries)
+    assert "points re-derive (QMAS)" in {d.check for d in rec.discrepancies}  # CQRS did not score it: caught

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import requests
 
-from simulator.contracts import (ExtractionRequest, ExtractionRun, ExtractionSpec, PaymentRun, PracticeAchievement,
-                                 sha256)
+from simulator.contracts import (ExtractionRequest, ExtractionRun, ExtractionSpec, ManualEntries, ManualEntryResult,
+                                 PaymentRun, PracticeAchievement, sha256)
 
 SHA_HEADER = "X-Content-SHA256"
 JSON = {"Content-Type": "application/json"}
@@ -109,6 +109,14 @@ class CqrsClient(_Client):
     def achievement(self, practice_code: str) -> PracticeAchievement:
         r = self._ok(self.http.get(self._url(f"/practices/{practice_code}/achievement"), timeout=self.timeout))
         return PracticeAchievement.model_validate_json(r.content)
+
+    def enter_manual(self, practice_code: str, entries: ManualEntries) -> ManualEntryResult:
+        r = self.http.post(self._url(f"/practices/{practice_code}/manual-entries"), data=entries.model_dump_json(),
+                           headers=JSON, timeout=self.timeout)
+        return ManualEntryResult.model_validate_json(self._ok(r, 200, 201).content)
+
+    def manual_entries(self, practice_code: str) -> list[dict]:
+        return self.get_json(f"/practices/{practice_code}/manual-entries")
 
     def declare(self, practice_code: str, declared_by: str) -> dict:
         return self.post_json(f"/practices/{practice_code}/declaration", {"declared_by": declared_by})

@@ -70,3 +70,16 @@ def test_unexpected_status_raises_with_the_peer_reason():
 def test_payment_run_expects_201():
     responses.post(f"{CQRS}/payment-runs", json={"instructions": [], "file": "f.csv", "total_gbp": "0.00"}, status=201)
     assert CqrsClient(CQRS).payment_run().total_gbp == "0.00"
+
+
+@responses.activate
+def test_manual_entries_are_posted_as_the_contract():
+    from simulator.contracts import ManualEntries, ManualEntry
+
+    responses.post(f"{CQRS}/practices/A81001/manual-entries",
+                   json={"practice_code": "A81001", "stored": 1, "unchanged": 0, "state": None, "stale": False})
+    body = ManualEntries(entered_by="pm", entries=(ManualEntry(ind_code="RECORDS03", achieved=True),))
+    result = CqrsClient(CQRS).enter_manual("A81001", body)
+    assert result.stored == 1
+    assert json.loads(responses.calls[0].request.body)["entries"][0] == {
+        "ind_code": "RECORDS03", "achieved": True, "numerator": None, "denominator": None}
