@@ -37,7 +37,7 @@ def _achievement_plot(path: Path, achievements: dict[str, dict], catalogue: Cata
             if i["achievement_pct"] is not None:
                 by_ind[i["ind_code"]].append(float(i["achievement_pct"]))
     codes = [c for c in catalogue.indicators if c in by_ind]
-    fig, ax = plt.subplots(figsize=(9, 3.8), dpi=100)
+    fig, ax = plt.subplots(figsize=(max(9, 0.24 * len(codes)), 3.8), dpi=100)
     if codes:
         ax.boxplot([by_ind[c] for c in codes], tick_labels=codes)
         for n, c in enumerate(codes, start=1):
