@@ -4,7 +4,9 @@ Given the patients (date of birth, sex, end of observation) and the practice's r
 draw who has each condition (a latent risk shared by all conditions, so diabetes, hypertension
 and CHD travel together), when it was diagnosed or resolved, and the monitoring a QOF year
 leaves in the record: blood pressures, lab tests, exception, refusal and maximal-therapy codes,
-smoking status and cessation support.
+the care processes the profile lists (reviews, drugs issued, immunisations, referrals, each a
+share of a condition's register or of an age/sex group, dated in a window or relative to the
+diagnosis or to another process), smoking status and cessation support.
 
 Every code comes from the catalogue's cluster files for the practice's code system (Read v2 or
 CTV3). All draws are made for every patient in a fixed order, whatever the code system, so an
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from dateutil.relativedelta import relativedelta
 
-from simulator.population.profile import BPDist, Profile
+from simulator.population.profile import BPDist, ProcessSpec, Profile
 
 DAY0 = dt.date(1970, 1, 1)
 YEAR = 365.2425
@@ -169,24 +171,48 @@ def clinical_events(profile: Profile, cal: Calendar, rng: np.random.Generator, f
         logit = (c.intercept + c.per_decade * age_dec + c.male * male + c.risk_loading * z
                  + fx.risk + fx.condition[cid])
         has = (draw.u() < _sigmoid(logit)) & (age >= c.min_age)
-        yrs = rng.exponential(c.years_since_diagnosis_mean, n)
-        avail = np.maximum(age - c.min_age, 0.0)
-        yrs = np.where(yrs > avail, draw.u() * avail, yrs)
-        dx = back(yrs * YEAR)
-        u_res, u_res_day = draw.u(), draw.u()
-        res = has & (u_res < c.resolved) & (obs_end > dx)
-        res_day = dx + 1 + np.floor(u_res_day * (obs_end - dx)).astype(np.int64)
-        on = has & ~res
-        ev.add(np.flatnonzero(has), c.diagnosis_cluster, dx[has])
-        if c.resolved_cluster:
-            ev.add(np.flatnonzero(res), c.resolved_cluster, res_day[res])
-        u_ex, u_ex_day = draw.u(), draw.u()
-        ex = on & (u_ex < _shift(c.care.exception, fx.exception))
+        # everything else is drawn for the diagnosed only (a few per cent of the list)
+        i = np.flatnonzero(has)
+        k = len(i)
+        end = obs_end[i]
+        yrs = rng.exponential(c.years_since_diagnosis_mean, k)
+        avail = np.maximum(age[i] - c.min_age, 0.0)
+        yrs = np.where(yrs > avail, rng.random(k) * avail, yrs)
+        dx_i = end - np.floor(yrs * YEAR).astype(np.int64)
+        u_res, u_res_day = rng.random(k), rng.random(k)
+        res_i = (u_res < c.resolved) & (end > dx_i)
+        res_day = dx_i + 1 + np.floor(u_res_day * (end - dx_i)).astype(np.int64)
+        on_i = ~res_i
+        if c.active < 1:  # diagnosed and unresolved, but not meeting the register's other requirement
+            on_i &= rng.random(k) < c.active
+        if c.diagnosis_mix:
+            cum = np.cumsum([share for _, share in c.diagnosis_mix])
+            pick = np.minimum(np.searchsorted(cum / cum[-1], rng.random(k), side="right"), len(cum) - 1)
+            for m, (cluster, _) in enumerate(c.diagnosis_mix):
+                ev.add(i[pick == m], cluster, dx_i[pick == m])
+        else:
+            ev.add(i, c.diagnosis_cluster, dx_i)
+        if len(c.resolved_clusters) > 1:
+            pick = np.minimum((rng.random(k) * len(c.resolved_clusters)).astype(np.int64), len(c.resolved_clusters) - 1)
+            for m, cluster in enumerate(c.resolved_clusters):
+                sel = res_i & (pick == m)
+                ev.add(i[sel], cluster, res_day[sel])
+        elif c.resolved_cluster:
+            ev.add(i[res_i], c.resolved_cluster, res_day[res_i])
+        u_ex, u_ex_day = rng.random(k), rng.random(k)
+        ex_i = on_i & (u_ex < _shift(c.care.exception, fx.exception))
         if c.exception_cluster:
-            ev.add(np.flatnonzero(ex), c.exception_cluster, back(u_ex_day * cal.months(c.care.exception_window_months))[ex])
-        u_dec, u_dec_day = draw.u(), draw.u()
-        dec = on & (u_dec < _shift(c.care.bp_declined, fx.exception))
-        ev.add(np.flatnonzero(dec), profile.blood_pressure.declined_cluster, back(u_dec_day * w9)[dec])
+            ex_day = end - np.floor(u_ex_day * cal.months(c.care.exception_window_months)).astype(np.int64)
+            ev.add(i[ex_i], c.exception_cluster, ex_day[ex_i])
+        dec_i = np.zeros(k, dtype=bool)
+        if c.care.bp is not None:
+            u_dec, u_dec_day = rng.random(k), rng.random(k)
+            dec_i = on_i & (u_dec < _shift(c.care.bp_declined, fx.exception))
+            ev.add(i[dec_i], profile.blood_pressure.declined_cluster,
+                   (end - np.floor(u_dec_day * w9).astype(np.int64))[dec_i])
+        on, ex, dec = (np.zeros(n, dtype=bool) for _ in range(3))
+        dx = np.zeros(n, dtype=np.int64)
+        on[i], ex[i], dec[i], dx[i] = on_i, ex_i, dec_i, dx_i
         onreg[cid], diagnosed[cid], dx_date[cid], excepted[cid], declined[cid] = on, has, dx, ex, dec
     any_reg = np.zeros(n, dtype=bool)
     for on in onreg.values():
@@ -258,31 +284,38 @@ def clinical_events(profile: Profile, cal: Calendar, rng: np.random.Generator, f
     ts = profile.tests
     for cid, c in profile.conditions.items():
         for t in c.care.tests:
-            on = onreg[cid]
-            p = _shift(t.recorded_15m, q) * np.where(excepted[cid], ts.measured_if_excepted, 1.0)
-            u, u_old, u_off, e, u_fu = draw.u(), draw.u(), draw.u(), draw.normal(), draw.u()
-            has = on & ((u < p) | (u_old < ts.older_if_not_recent))
-            day = back(np.where(u < p, u_off * w15, w15 + u_off * (w60 - w15)))
+            i = np.flatnonzero(onreg[cid])
+            k = len(i)
+            end = obs_end[i]
+            p = _shift(t.recorded_15m, q) * np.where(excepted[cid][i], ts.measured_if_excepted, 1.0)
+            u, u_old, u_off, e, u_fu = rng.random(k), rng.random(k), rng.random(k), rng.standard_normal(k), rng.random(k)
+            has = (u < p) | (u_old < ts.older_if_not_recent)
+            day = end - np.floor(np.where(u < p, u_off * w15, w15 + u_off * (w60 - w15))).astype(np.int64)
             if t.at_diagnosis_median is not None:  # the latest test is a follow-up of the diagnostic one
-                dx = dx_date[cid]
-                follow = has & (day < dx) & (obs_end - dx > 28)
-                day = np.where(follow, dx + 14 + np.floor(u_fu * (obs_end - dx - 14)).astype(np.int64), day)
+                dx = dx_date[cid][i]
+                follow = has & (day < dx) & (end - dx > 28)
+                day = np.where(follow, dx + 14 + np.floor(u_fu * (end - dx - 14)).astype(np.int64), day)
             val = np.round(t.median * np.exp(t.log_sd * e), t.decimals)
-            i = np.flatnonzero(has)
-            ev.add(i, t.cluster, day[i], val[i])
-            hist = rng.poisson(ts.history_mean, n) * has
-            i = np.repeat(np.arange(n), hist)
-            m = len(i)
-            ev.add(i, t.cluster, day[i] - 1 - np.floor(rng.random(m) * w60).astype(np.int64),
+            ev.add(i[has], t.cluster, day[has], val[has])
+            hist = rng.poisson(ts.history_mean, k) * has
+            rep = np.repeat(np.arange(k), hist)
+            m = len(rep)
+            ev.add(i[rep], t.cluster, day[rep] - 1 - np.floor(rng.random(m) * w60).astype(np.int64),
                    np.round(t.median * np.exp(t.log_sd * rng.standard_normal(m)), t.decimals))
             if t.at_diagnosis_median is not None:
-                e = draw.normal()
-                v = np.round(t.at_diagnosis_median * np.exp(t.log_sd * e), t.decimals)
+                at = np.flatnonzero(diagnosed[cid] & (obs_end - dx_date[cid] < w60))
+                v = np.round(t.at_diagnosis_median * np.exp(t.log_sd * rng.standard_normal(len(at))), t.decimals)
                 if t.at_diagnosis_min is not None:
                     v = np.maximum(v, t.at_diagnosis_min)
-                at = diagnosed[cid] & (obs_end - dx_date[cid] < w60)
-                i = np.flatnonzero(at)
-                ev.add(i, t.cluster, dx_date[cid][i], v[i])
+                ev.add(at, t.cluster, dx_date[cid][at], v)
+
+    # ---- care processes: each condition's register, then the population-wide list
+    for cid, c in profile.conditions.items():
+        if c.care.processes:
+            _processes(c.care.processes, ev, rng, cal, fx, onreg[cid], dx_date[cid],
+                       np.where(excepted[cid], ts.measured_if_excepted, 1.0), age, male, obs_end)
+    if profile.care:
+        _processes(profile.care, ev, rng, cal, fx, np.ones(n, dtype=bool), None, None, age, male, obs_end)
 
     # ---- smoking status (15+) and cessation support
     sm = profile.smoking
@@ -292,7 +325,12 @@ def clinical_events(profile: Profile, cal: Calendar, rng: np.random.Generator, f
     status = np.where(u_status < sm.current, 0, np.where(u_status < sm.current + sm.ex, 1, 2))
     p_rec = np.where(any_reg, _shift(sm.recorded_27m_on_register, q), _shift(sm.recorded_27m, q))
     rec = eligible & (u_rec < p_rec)
-    rec_day = back(u_rec_day * np.minimum(w27, since + 1))
+    # patients on the registers SMOKE05/06 read are asked within 15 months, everyone else within 27
+    asked = np.zeros(n, dtype=bool)
+    for cid in sm.registers:
+        asked |= onreg[cid]
+    window = np.where(asked, w15, w27)
+    rec_day = back(u_rec_day * np.minimum(window, since + 1))
     u_old, u_old_day, u_old_code = draw.u(), draw.u(), draw.u()
     old = eligible & (since >= w27) & (u_old < sm.older_record)
     old_day = back(w27 + u_old_day * (np.minimum(w120, since + 1) - w27))
@@ -305,5 +343,87 @@ def clinical_events(profile: Profile, cal: Calendar, rng: np.random.Generator, f
         ev.add(i, cl, old_day[i])
     u_sup, u_sup_day = draw.u(), draw.u()
     sup = rec & (status == 0) & (u_sup < _shift(sm.support_offered_27m, q))
-    ev.add(np.flatnonzero(sup), sm.support_cluster, back(u_sup_day * np.minimum(w27, since + 1))[sup])
+    ev.add(np.flatnonzero(sup), sm.support_cluster, back(u_sup_day * np.minimum(window, since + 1))[sup])
+    if sm.exception_cluster and sm.exception_on_register > 0:
+        i = np.flatnonzero(asked)
+        hit = rng.random(len(i)) < _shift(sm.exception_on_register, fx.exception)
+        ev.add(i[hit], sm.exception_cluster, (obs_end[i] - np.floor(rng.random(len(i)) * w15).astype(np.int64))[hit])
     return ev
+
+
+def _processes(procs: tuple[ProcessSpec, ...], ev: EventBlocks, rng: np.random.Generator, cal: Calendar,
+               fx: PracticeEffects, base: np.ndarray, dx: np.ndarray | None, care_factor: np.ndarray | None,
+               age: np.ndarray, male: np.ndarray, obs_end: np.ndarray) -> None:
+    """Events of one list of care processes (see ProcessSpec). Draws are made for the eligible
+    patients only, in list order, so the stream depends on who is eligible, never on codes."""
+    n = len(base)
+    had: dict[str, np.ndarray] = {}
+    dates: dict[str, np.ndarray] = {}
+    for pr in procs:
+        elig = base.copy()
+        if pr.sex is not None:
+            elig &= male if pr.sex == "M" else ~male
+        if pr.min_age:
+            elig &= age >= pr.min_age
+        if pr.max_age is not None:
+            elig &= age < pr.max_age + 1
+        if pr.diagnosed_since is not None:
+            elig &= dx >= day_number(pr.diagnosed_since)
+        if pr.among:
+            any_of = np.zeros(n, dtype=bool)
+            for a in pr.among:
+                any_of |= had[a]
+            elig &= any_of
+        kind = pr.when[0]
+        anchor = None
+        if kind == "relative":
+            if pr.when[1] == "diagnosis":
+                anchor = dx
+            else:
+                elig &= had[pr.when[1]]
+                anchor = dates[pr.when[1]]
+        idx = np.flatnonzero(elig)
+        k = len(idx)
+        p = pr.probability if pr.shift == "none" else _shift(pr.probability, fx.quality if pr.shift == "quality"
+                                                              else fx.exception)
+        p = np.full(k, float(p))
+        if care_factor is not None and pr.shift == "quality":
+            p = p * care_factor[idx]
+        got = rng.random(k) < p
+        u = rng.random(k)
+        end = obs_end[idx]
+        if kind == "months":
+            span = np.full(k, cal.months(pr.when[1]), dtype=np.int64)
+            first = end - span + 1
+        elif kind == "since":
+            first = np.full(k, day_number(pr.when[1]), dtype=np.int64)
+            span = end - first + 1
+        else:
+            lo, hi = pr.when[2], pr.when[3]
+            first = anchor[idx] + lo
+            last = np.minimum(anchor[idx] + hi, end + 3650) if hi is not None else end
+            span = last - first + 1
+        day = first + np.floor(u * np.maximum(span, 0)).astype(np.int64)
+        got &= (span > 0) & (day <= end)
+        when = np.where(got, day, 0)
+        if pr.older > 0 and kind != "relative":
+            u_old, u_day = rng.random(k), rng.random(k)
+            old = ~got & (u_old < pr.older)
+            old_day = first - 1 - np.floor(u_day * 3 * YEAR).astype(np.int64)
+            when = np.where(old, old_day, when)
+            got = got | old
+        values = None
+        if pr.value is not None:
+            v = pr.value
+            values = np.round(v.median * np.exp(v.log_sd * rng.standard_normal(k)), v.decimals)
+            if v.lo is not None or v.hi is not None:
+                values = np.clip(values, v.lo, v.hi)
+        i = idx[got]
+        for cluster in pr.clusters:
+            ev.add(i, cluster, when[got], None if values is None else values[got])
+        if pr.name is not None:
+            mask = np.zeros(n, dtype=bool)
+            mask[i] = True
+            full = np.zeros(n, dtype=np.int64)
+            full[i] = when[got]
+            had[pr.name], dates[pr.name] = mask, full

@@ -67,14 +67,56 @@ class TestSpec:
 
 
 @dataclass(frozen=True)
+class ValueSpec:
+    """A value recorded with an event: log-normal around ``median``, rounded, clipped to [lo, hi]."""
+
+    median: float
+    log_sd: float
+    decimals: int
+    lo: float | None = None
+    hi: float | None = None
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """One care process: an event of ``clusters`` (several: recorded together, the same day) for a
+    share of the eligible patients, dated by ``when``.
+
+    ``when`` is one of ('months', N) - within the last N months of the patient's record;
+    ('since', date) - from that day to the end of the record; ('relative', name, lo, hi) -
+    lo..hi days (hi None: until the end of the record) after the diagnosis (name 'diagnosis')
+    or after the date of an earlier process of the same list. Eligible: the condition's
+    register (or, for the population list, everyone), narrowed by ``sex``/``min_age``/``max_age``
+    (and, for a condition, ``diagnosed_since``), and by ``among`` (patients who had any of the named earlier processes). ``shift``: the
+    practice effect that moves the probability (quality of care, exception reporting, or none).
+    ``older``: share of the eligible patients without a recent event who have one dated before
+    the window.
+    """
+
+    name: str | None
+    clusters: tuple[str, ...]
+    when: tuple
+    probability: float
+    among: tuple[str, ...] = ()
+    shift: str = "quality"
+    value: ValueSpec | None = None
+    older: float = 0.0
+    sex: str | None = None
+    min_age: int = 0
+    max_age: int | None = None
+    diagnosed_since: dt.date | None = None  # a condition's process: only patients diagnosed on or after
+
+
+@dataclass(frozen=True)
 class CareSpec:
     exception_window_months: int
     exception: float
-    bp_recorded_9m: float
-    bp_recorded_15m: float
-    bp_declined: float
-    bp: BPDist
+    bp_recorded_9m: float | None  # None: the condition does not drive blood-pressure recording
+    bp_recorded_15m: float | None
+    bp_declined: float | None
+    bp: BPDist | None
     tests: tuple[TestSpec, ...]
+    processes: tuple[ProcessSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +136,13 @@ class ConditionSpec:
     years_since_diagnosis_mean: float
     care: CareSpec
     intercept: float = 0.0  # solved by the loader
+    diagnosis_mix: tuple[tuple[str, float], ...] = ()  # several diagnosis clusters: (cluster, share)
+    resolved_clusters: tuple[str, ...] = ()  # every resolving cluster (picked evenly); [0] is resolved_cluster
+    active: float = 1.0  # share of unresolved diagnoses that meet the register's other requirement
+
+    @property
+    def diagnosis_clusters(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.diagnosis_mix) or (self.diagnosis_cluster,)
 
 
 @dataclass(frozen=True)
@@ -137,6 +186,9 @@ class SmokingSpec:
     recorded_27m_on_register: float
     older_record: float
     support_offered_27m: float
+    registers: tuple[str, ...] = ()  # conditions whose patients are asked within 15 months (SMOKE05/06)
+    exception_cluster: str | None = None
+    exception_on_register: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -184,6 +236,7 @@ class Profile:
     reference_period_start: dt.date
     clusters: dict[str, tuple[tuple[str, str], ...]]  # cluster -> ((system, code), ...), from the catalogue
     raw: dict = field(repr=False, default_factory=dict)
+    care: tuple[ProcessSpec, ...] = ()  # population-wide care processes (BMI, cervical screening, ...)
 
     @property
     def list_size_range(self) -> tuple[int, int] | None:
@@ -332,16 +385,17 @@ def expected_register(c: ConditionSpec, intercept: float, age_weights: np.ndarra
     p_f = _sigmoid(base[:, None] + sd * _GH_NODES[None, :]) @ _GH_WEIGHTS
     p_m = _sigmoid(base[:, None] + c.male + sd * _GH_NODES[None, :]) @ _GH_WEIGHTS
     p = male_share * p_m + (1 - male_share) * p_f
-    return float(np.sum(age_weights * eligible * p) * (1.0 - c.resolved))
+    return float(np.sum(age_weights * eligible * p) * (1.0 - c.resolved) * c.active)
 
 
 def _solve_intercept(r: _Reader, c: ConditionSpec, age_weights: np.ndarray, male_share: np.ndarray,
                      risk_sd: float, years: float) -> float:
     where = f"conditions.{c.id}.register_prevalence"
-    reachable = float(np.sum(age_weights[max(c.min_age, c.register_min_age):]) * (1.0 - c.resolved))
+    reachable = float(np.sum(age_weights[max(c.min_age, c.register_min_age):]) * (1.0 - c.resolved) * c.active)
     if c.register_prevalence >= 0.98 * reachable:
         raise r.fail(where, f"{c.register_prevalence} cannot be reached: only {reachable:.4f} of the list is old "
-                            f"enough (min_age {c.min_age}, register_min_age {c.register_min_age}) and unresolved")
+                            f"enough (min_age {c.min_age}, register_min_age {c.register_min_age}), unresolved "
+                            f"and active")
     lo, hi = -40.0, 40.0
     for _ in range(80):
         mid = (lo + hi) / 2
@@ -428,7 +482,7 @@ def parse_profile(data: dict, path: Path | str = "profile") -> Profile:
     r = _Reader(path.name)
     top = r.mapping("", data, {"name", "year", "suppliers", "list_size", "commissioners", "age_structure",
                                "registration", "mortality", "practice_variation", "conditions", "blood_pressure",
-                               "tests", "smoking"}, {"description"})
+                               "tests", "smoking"}, {"description", "care"})
     name = r.name("name", top["name"])
     year = r.name("year", str(top["year"]) if isinstance(top["year"], (str, int)) else top["year"])
     cat = _catalogue(r, year)
@@ -513,7 +567,8 @@ def parse_profile(data: dict, path: Path | str = "profile") -> Profile:
     tests = TestsSpec(r.probability("tests.older_if_not_recent", t["older_if_not_recent"]),
                       r.figure("tests.history_mean", t["history_mean"], 0, 20),
                       r.probability("tests.measured_if_excepted", t["measured_if_excepted"]))
-    smoking = _smoking(r, top["smoking"], clusters)
+    smoking = _smoking(r, top["smoking"], clusters, conditions)
+    care = _processes(r, "care", top.get("care") or [], clusters, population=True)
 
     params = cat.parameters
     years = (params.achievement_date - params.list_size_date).days / 365.2425
@@ -525,30 +580,62 @@ def parse_profile(data: dict, path: Path | str = "profile") -> Profile:
                    leavers_per_year=leavers, years_registered_mean=yrs_reg, gompertz_a=ga, gompertz_b=gb,
                    variation=variation, conditions=conditions, blood_pressure=bp, tests=tests, smoking=smoking,
                    achievement_date=params.achievement_date, list_size_date=params.list_size_date,
-                   reference_period_start=params.reference_period_start, clusters=dict(clusters), raw=data)
+                   reference_period_start=params.reference_period_start, clusters=dict(clusters), raw=data,
+                   care=care)
 
 
 def _condition(r: _Reader, w: str, cid: str, body: Any, clusters: dict) -> ConditionSpec:
     b = r.mapping(w, body, {"clusters", "register_prevalence", "register_min_age", "min_age", "per_decade", "male",
-                            "risk_loading", "condition_sd", "resolved", "years_since_diagnosis_mean", "care"})
+                            "risk_loading", "condition_sd", "resolved", "years_since_diagnosis_mean", "care"},
+                  {"diagnosis_shares", "active"})
     cl = r.mapping(f"{w}.clusters", b["clusters"], {"diagnosis"}, {"resolved", "exception"})
-    dx = r.cluster(f"{w}.clusters.diagnosis", cl["diagnosis"], clusters)
-    res = r.cluster(f"{w}.clusters.resolved", cl["resolved"], clusters) if cl.get("resolved") else None
+    dx_names = cl["diagnosis"] if isinstance(cl["diagnosis"], list) else [cl["diagnosis"]]
+    if not dx_names:
+        raise r.fail(f"{w}.clusters.diagnosis", "expected a cluster or a list of clusters")
+    dxs = [r.cluster(f"{w}.clusters.diagnosis", n, clusters) for n in dx_names]
+    dx = dxs[0]
+    mix: tuple[tuple[str, float], ...] = ()
+    if len(dxs) > 1 or "diagnosis_shares" in b:
+        if "diagnosis_shares" not in b:
+            raise r.fail(f"{w}.diagnosis_shares", "several diagnosis clusters need their shares")
+        shares = r.group(f"{w}.diagnosis_shares", b["diagnosis_shares"], {"value"})["value"]
+        if not isinstance(shares, list) or len(shares) != len(dxs):
+            raise r.fail(f"{w}.diagnosis_shares", f"expected {len(dxs)} shares, one per diagnosis cluster")
+        shares = [r.number(f"{w}.diagnosis_shares.value", x, 0, 1) for x in shares]
+        if abs(sum(shares) - 1) > 1e-6:
+            raise r.fail(f"{w}.diagnosis_shares", f"shares must sum to 1, they sum to {sum(shares):.6f}")
+        mix = tuple(zip(dxs, shares))
+    res_names = cl.get("resolved") or []
+    res_names = res_names if isinstance(res_names, list) else [res_names]
+    resolved_clusters = tuple(r.cluster(f"{w}.clusters.resolved", n, clusters) for n in res_names)
+    res = resolved_clusters[0] if resolved_clusters else None
     exc = r.cluster(f"{w}.clusters.exception", cl["exception"], clusters) if cl.get("exception") else None
+    active = r.probability(f"{w}.active", b["active"]) if "active" in b else 1.0
+    if active <= 0:
+        raise r.fail(f"{w}.active", "must be above 0")
     prev = r.figure(f"{w}.register_prevalence", b["register_prevalence"], 0, 1)
     resolved = r.probability(f"{w}.resolved", b["resolved"])
     if resolved > 0 and res is None:
         raise r.fail(f"{w}.resolved", "a resolved share needs clusters.resolved")
-    care_b = r.mapping(f"{w}.care", b["care"], {"exception_window_months", "exception", "bp_recorded_9m",
-                                                 "bp_recorded_15m", "bp_declined", "bp", "tests"})
+    bp_keys = {"bp_recorded_9m", "bp_recorded_15m", "bp_declined", "bp"}
+    care_b = r.mapping(f"{w}.care", b["care"], {"exception_window_months", "exception", "tests"},
+                       bp_keys | {"processes"})
+    given = bp_keys & care_b.keys()
+    if given and given != bp_keys:
+        raise r.fail(f"{w}.care.{sorted(bp_keys - given)[0]}",
+                     "missing field (blood-pressure care is all four fields or none)")
     win = r.number(f"{w}.care.exception_window_months", care_b["exception_window_months"], 1, 120, integer=True)
     exception = r.probability(f"{w}.care.exception", care_b["exception"])
     if exception > 0 and exc is None:
         raise r.fail(f"{w}.care.exception", "an exception share needs clusters.exception")
-    bp9 = r.probability(f"{w}.care.bp_recorded_9m", care_b["bp_recorded_9m"])
-    bp15 = r.probability(f"{w}.care.bp_recorded_15m", care_b["bp_recorded_15m"])
-    if bp15 < bp9:
-        raise r.fail(f"{w}.care.bp_recorded_15m", f"must be at least bp_recorded_9m ({bp9}): 15 months include 9")
+    bp9 = bp15 = declined = bp = None
+    if given:
+        bp9 = r.probability(f"{w}.care.bp_recorded_9m", care_b["bp_recorded_9m"])
+        bp15 = r.probability(f"{w}.care.bp_recorded_15m", care_b["bp_recorded_15m"])
+        if bp15 < bp9:
+            raise r.fail(f"{w}.care.bp_recorded_15m", f"must be at least bp_recorded_9m ({bp9}): 15 months include 9")
+        declined = r.probability(f"{w}.care.bp_declined", care_b["bp_declined"])
+        bp = r.bp(f"{w}.care.bp", care_b["bp"])
     tests_raw = care_b["tests"] or []
     if not isinstance(tests_raw, list):
         raise r.fail(f"{w}.care.tests", "expected a list")
@@ -566,8 +653,8 @@ def _condition(r: _Reader, w: str, cid: str, body: Any, clusters: dict) -> Condi
             r.figure(f"{tw}.at_diagnosis_median", t["at_diagnosis_median"], 0, lo_open=True)
             if "at_diagnosis_median" in t else None,
             r.figure(f"{tw}.at_diagnosis_min", t["at_diagnosis_min"], 0) if "at_diagnosis_min" in t else None))
-    care = CareSpec(win, exception, bp9, bp15, r.probability(f"{w}.care.bp_declined", care_b["bp_declined"]),
-                    r.bp(f"{w}.care.bp", care_b["bp"]), tuple(tests))
+    care = CareSpec(win, exception, bp9, bp15, declined, bp, tuple(tests),
+                    _processes(r, f"{w}.care.processes", care_b.get("processes") or [], clusters, population=False))
     min_age = r.figure(f"{w}.min_age", b["min_age"], 0, MAX_AGE - 1, integer=True)
     return ConditionSpec(
         id=cid, diagnosis_cluster=dx, resolved_cluster=res, exception_cluster=exc, register_prevalence=prev,
@@ -577,7 +664,7 @@ def _condition(r: _Reader, w: str, cid: str, body: Any, clusters: dict) -> Condi
         condition_sd=r.figure(f"{w}.condition_sd", b["condition_sd"], 0, 5), resolved=resolved,
         years_since_diagnosis_mean=r.figure(f"{w}.years_since_diagnosis_mean", b["years_since_diagnosis_mean"], 0, 100,
                                             lo_open=True),
-        care=care)
+        care=care, diagnosis_mix=mix, resolved_clusters=resolved_clusters, active=active)
 
 
 def _blood_pressure(r: _Reader, node: Any, clusters: dict, conditions: dict) -> BloodPressureSpec:
@@ -587,8 +674,10 @@ def _blood_pressure(r: _Reader, node: Any, clusters: dict, conditions: dict) -> 
                             "older_if_not_recent", "history_mean", "same_day_repeat", "maximal_therapy",
                             "maximal_therapy_above", "measured_if_excepted"})
     prio = b["priority"]
-    if not isinstance(prio, list) or sorted(prio) != sorted(conditions):
-        raise r.fail(f"{w}.priority", f"must list every condition once ({', '.join(conditions)}), got {prio!r}")
+    with_bp = [cid for cid, c in conditions.items() if c.care.bp is not None]
+    if not isinstance(prio, list) or sorted(prio) != sorted(with_bp):
+        raise r.fail(f"{w}.priority", f"must list every condition with blood-pressure care once "
+                                      f"({', '.join(with_bp)}), got {prio!r}")
     a9 = r.probability(f"{w}.adults_recorded_9m", b["adults_recorded_9m"])
     a15 = r.probability(f"{w}.adults_recorded_15m", b["adults_recorded_15m"])
     if a15 < a9:
@@ -615,11 +704,19 @@ def _blood_pressure(r: _Reader, node: Any, clusters: dict, conditions: dict) -> 
         measured_if_excepted=r.probability(f"{w}.measured_if_excepted", b["measured_if_excepted"]))
 
 
-def _smoking(r: _Reader, node: Any, clusters: dict) -> SmokingSpec:
+def _smoking(r: _Reader, node: Any, clusters: dict, conditions: dict) -> SmokingSpec:
     w = "smoking"
     b = r.mapping(w, node, {"clusters", "from_age", "current", "ex", "recorded_27m", "recorded_27m_on_register",
-                            "older_record", "support_offered_27m"})
-    cl = r.mapping(f"{w}.clusters", b["clusters"], {"current", "ex", "never", "support"})
+                            "older_record", "support_offered_27m"}, {"registers", "exception_on_register"})
+    cl = r.mapping(f"{w}.clusters", b["clusters"], {"current", "ex", "never", "support"}, {"exception"})
+    regs = b.get("registers") or []
+    if not isinstance(regs, list) or any(x not in conditions for x in regs):
+        raise r.fail(f"{w}.registers", f"must list conditions among {', '.join(conditions)}, got {regs!r}")
+    exc = r.cluster(f"{w}.clusters.exception", cl["exception"], clusters) if cl.get("exception") else None
+    exc_p = (r.probability(f"{w}.exception_on_register", b["exception_on_register"])
+             if "exception_on_register" in b else 0.0)
+    if exc_p > 0 and exc is None:
+        raise r.fail(f"{w}.exception_on_register", "needs clusters.exception")
     current = r.probability(f"{w}.current", b["current"])
     ex = r.probability(f"{w}.ex", b["ex"])
     if current + ex > 1:
@@ -630,7 +727,97 @@ def _smoking(r: _Reader, node: Any, clusters: dict) -> SmokingSpec:
         recorded_27m=r.probability(f"{w}.recorded_27m", b["recorded_27m"]),
         recorded_27m_on_register=r.probability(f"{w}.recorded_27m_on_register", b["recorded_27m_on_register"]),
         older_record=r.probability(f"{w}.older_record", b["older_record"]),
-        support_offered_27m=r.probability(f"{w}.support_offered_27m", b["support_offered_27m"]))
+        support_offered_27m=r.probability(f"{w}.support_offered_27m", b["support_offered_27m"]),
+        registers=tuple(regs), exception_cluster=exc, exception_on_register=exc_p)
+
+
+SHIFTS = ("quality", "exception", "none")
+_VALUE_FIELDS = {"median", "log_sd", "decimals"}
+
+
+def _processes(r: _Reader, w: str, node: Any, clusters: dict, population: bool) -> tuple[ProcessSpec, ...]:
+    """A list of care processes (see :class:`ProcessSpec`); names are unique, and ``among`` /
+    ``relative_to`` may only name processes listed before."""
+    if not isinstance(node, list):
+        raise r.fail(w, "expected a list of care processes")
+    out: list[ProcessSpec] = []
+    names: set[str] = set()
+    for i, item in enumerate(node):
+        pw = f"{w}[{i}]"
+        b = r.mapping(pw, item, {"when", "probability"},
+                      {"name", "cluster", "clusters", "among", "shift", "reading", "older", "who", "note"})
+        if ("cluster" in b) == ("clusters" in b):
+            raise r.fail(pw, "give cluster or clusters (recorded the same day)")
+        names_raw = [b["cluster"]] if "cluster" in b else b["clusters"]
+        if not isinstance(names_raw, list) or not names_raw:
+            raise r.fail(f"{pw}.clusters", "expected a non-empty list of clusters")
+        cls = tuple(r.cluster(f"{pw}.cluster", n, clusters) for n in names_raw)
+        name = b.get("name")
+        if name is not None:
+            name = r.name(f"{pw}.name", name)
+            if name in names or name == "diagnosis":
+                raise r.fail(f"{pw}.name", f"{name!r} is already used")
+        among = b.get("among") or []
+        among = [among] if isinstance(among, str) else among
+        for a in among:
+            if a not in names:
+                raise r.fail(f"{pw}.among", f"{a!r} is not the name of a process listed before it")
+        when = r.mapping(f"{pw}.when", b["when"], set(), {"within_months", "since", "relative_to", "days"})
+        if len({"within_months", "since", "relative_to"} & when.keys()) != 1:
+            raise r.fail(f"{pw}.when", "give one of within_months, since, relative_to (with days)")
+        if "within_months" in when:
+            timing: tuple = ("months", r.number(f"{pw}.when.within_months", when["within_months"], 1, 1200,
+                                                integer=True))
+        elif "since" in when:
+            try:
+                day = dt.date.fromisoformat(str(when["since"]))
+            except ValueError:
+                raise r.fail(f"{pw}.when.since", f"expected a date YYYY-MM-DD, got {when['since']!r}") from None
+            timing = ("since", day)
+        else:
+            rel = when["relative_to"]
+            if rel == "diagnosis" and population:
+                raise r.fail(f"{pw}.when.relative_to", "the population list has no diagnosis to be relative to")
+            if rel != "diagnosis" and rel not in names:
+                raise r.fail(f"{pw}.when.relative_to", f"{rel!r} is neither diagnosis nor a process listed before it")
+            days = when.get("days")
+            if (not isinstance(days, list) or len(days) != 2 or isinstance(days[0], bool)
+                    or not isinstance(days[0], int) or not (days[1] is None or isinstance(days[1], int))
+                    or (days[1] is not None and days[1] < days[0])):
+                raise r.fail(f"{pw}.when.days", f"expected [first, last] whole days (last may be null), got {days!r}")
+            timing = ("relative", rel, days[0], days[1])
+        shift = b.get("shift", "quality")
+        if shift not in SHIFTS:
+            raise r.fail(f"{pw}.shift", f"one of {', '.join(SHIFTS)}, got {shift!r}")
+        value = None
+        if "reading" in b:  # the value recorded with the event
+            vb = r.mapping(f"{pw}.reading", b["reading"], _VALUE_FIELDS | {"tag", "source"}, {"min", "max", "note"})
+            r.provenance(f"{pw}.reading", vb)
+            value = ValueSpec(r.number(f"{pw}.reading.median", vb["median"], 0, lo_open=True),
+                              r.number(f"{pw}.reading.log_sd", vb["log_sd"], 0, 3),
+                              r.number(f"{pw}.reading.decimals", vb["decimals"], 0, 6, integer=True),
+                              r.number(f"{pw}.reading.min", vb["min"]) if "min" in vb else None,
+                              r.number(f"{pw}.reading.max", vb["max"]) if "max" in vb else None)
+        who = r.mapping(f"{pw}.who", b.get("who") or {}, set(),
+                        {"sex", "min_age", "max_age"} | (set() if population else {"diagnosed_since"}))
+        if who.get("sex") not in (None, "F", "M"):
+            raise r.fail(f"{pw}.who.sex", f"F or M, got {who.get('sex')!r}")
+        since = None
+        if "diagnosed_since" in who:
+            try:
+                since = dt.date.fromisoformat(str(who["diagnosed_since"]))
+            except ValueError:
+                raise r.fail(f"{pw}.who.diagnosed_since", f"expected a date YYYY-MM-DD, got {who['diagnosed_since']!r}") \
+                    from None
+        out.append(ProcessSpec(
+            name, cls, timing, r.probability(f"{pw}.probability", b["probability"]), tuple(among), shift, value,
+            r.probability(f"{pw}.older", b["older"]) if "older" in b else 0.0, who.get("sex"),
+            r.number(f"{pw}.who.min_age", who.get("min_age", 0), 0, MAX_AGE - 1, integer=True),
+            r.number(f"{pw}.who.max_age", who["max_age"], 0, MAX_AGE - 1, integer=True) if "max_age" in who else None,
+            since))
+        if name is not None:
+            names.add(name)
+    return tuple(out)
 
 
 def check_list_size_range(value: Any, where: str = "list_size_range") -> tuple[int, int] | None:

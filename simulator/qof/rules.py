@@ -74,6 +74,19 @@ class FirstWithin:
 
 
 @dataclass(frozen=True)
+class Around:
+    """An event of ``clusters`` dated ``from_days`` to ``to_days`` (inclusive; None: open) after the
+    earliest (``latest``: the latest) event of ``anchor`` (negative days: before it). No anchor
+    event: false. The anchor may itself be one of ``clusters``' events (0 days after itself)."""
+
+    clusters: tuple[str, ...]
+    anchor: tuple[str, ...]
+    from_days: int | None
+    to_days: int | None
+    latest: bool = False
+
+
+@dataclass(frozen=True)
 class RegisteredWithin:
     window: Window
 
@@ -84,6 +97,11 @@ class AgeAtLeast:
 
     years: int
     born_by: dt.date
+
+
+@dataclass(frozen=True)
+class Sex:
+    sex: str  # "F" or "M", as the patients table records it
 
 
 @dataclass(frozen=True)
@@ -106,8 +124,8 @@ class Not:
     part: "Condition"
 
 
-Condition = Union[Has, LatestValue, LatestIs, Unresolved, FirstWithin, RegisteredWithin,
-                  AgeAtLeast, OnRegister, AllOf, AnyOf, Not]
+Condition = Union[Has, LatestValue, LatestIs, Unresolved, FirstWithin, Around, RegisteredWithin,
+                  AgeAtLeast, Sex, OnRegister, AllOf, AnyOf, Not]
 
 
 @dataclass(frozen=True)
@@ -142,6 +160,20 @@ class RuleSet:
     registers: dict[str, Register]
     indicators: dict[str, Indicator]
 
+    def subset(self, ids) -> "RuleSet":
+        """The same rules limited to the indicators and registers named in ``ids`` (registers
+        also by indicator code), plus the registers those indicators read. Lets a test compile
+        only what it probes."""
+        ids = set(ids)
+        inds = {i: ind for i, ind in self.indicators.items() if i in ids}
+        regs = {r for r, reg in self.registers.items() if r in ids or reg.indicator in ids}
+        for ind in inds.values():
+            for rule in ind.rules:
+                if rule.condition is not None:
+                    regs |= {c.register for c in walk(rule.condition) if isinstance(c, OnRegister)}
+        return RuleSet(self.spec_id, self.achievement_date, self.list_size_date, self.clusters,
+                       {r: reg for r, reg in self.registers.items() if r in regs}, inds)
+
     def clusters_used(self) -> set[str]:
         found: set[str] = set()
         for rules in [r.rules for r in self.registers.values()] + [i.rules for i in self.indicators.values()]:
@@ -158,6 +190,8 @@ def _clusters_of(c: Condition) -> set[str]:
         return set(c.among) | set(c.is_)
     if isinstance(c, Unresolved):
         return set(c.clusters) | set(c.resolved)
+    if isinstance(c, Around):
+        return set(c.clusters) | set(c.anchor)
     if isinstance(c, (AllOf, AnyOf)):
         return set().union(*(_clusters_of(p) for p in c.parts))
     if isinstance(c, Not):
@@ -189,12 +223,41 @@ class _Parser:
     def fail(self, where: str, msg: str) -> RuleError:
         return RuleError(f"{self.source}: {where}: {msg}")
 
-    def window(self, where: str, months: Any, field: str = "within_months", optional: bool = True) -> Window:
-        if months is None and optional:
+    def window(self, where: str, body: dict, required: bool = False) -> Window:
+        """The window of a leaf: ``within_months: N`` or ``since: DATE`` (either way up to the
+        achievement date, inclusive); neither: 'ever' (refused when ``required``)."""
+        if "within_months" in body and "since" in body:
+            raise self.fail(where, "give 'within_months' or 'since', not both")
+        if "since" in body:
+            return Window(self.date(where + ".since", body["since"]), self.ach)
+        months = body.get("within_months")
+        if months is None and not required and "within_months" not in body:
             return Window(None, self.ach)
+        return self.months(where, months, "within_months")
+
+    def months(self, where: str, months: Any, field: str) -> Window:
         if not isinstance(months, int) or isinstance(months, bool) or months <= 0:
             raise self.fail(where, f"field {field!r} must be a positive whole number of months, got {months!r}")
         return Window(self.ach - relativedelta(months=months) + dt.timedelta(days=1), self.ach)
+
+    def date(self, where: str, v: Any) -> dt.date:
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            day = v
+        else:
+            try:
+                day = dt.date.fromisoformat(v) if isinstance(v, str) else None
+            except ValueError:
+                day = None
+        if day is None:
+            raise self.fail(where, f"expected a date written YYYY-MM-DD, got {v!r}")
+        return day  # after the achievement date: an empty window, not an error
+
+    def days(self, where: str, v: Any) -> int | None:
+        if v is None:
+            return None
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise self.fail(where, f"expected a whole number of days, got {v!r}")
+        return v
 
     def cluster_list(self, where: str, value: Any) -> tuple[str, ...]:
         names = [value] if isinstance(value, str) else value
@@ -229,31 +292,47 @@ class _Parser:
         (kind, body), = node.items()
         w = f"{where}.{kind}"
         if kind == "has":
-            b = self.mapping(w, body, {"cluster"}, {"within_months"})
-            return Has(self.cluster_list(w + ".cluster", b["cluster"]), self.window(w, b.get("within_months")))
+            b = self.mapping(w, body, {"cluster"}, {"within_months", "since"})
+            return Has(self.cluster_list(w + ".cluster", b["cluster"]), self.window(w, b))
         if kind == "latest_value":
-            b = self.mapping(w, body, {"cluster", "within_months"}, {"max", "min", "max2"})
+            b = self.mapping(w, body, {"cluster"}, {"within_months", "since", "max", "min", "max2"})
             if not {"max", "min", "max2"} & b.keys():
                 raise self.fail(w, "needs at least one of max, min, max2")
             return LatestValue(self.cluster_list(w + ".cluster", b["cluster"]),
-                               self.window(w, b["within_months"]), self.number(w + ".max", b.get("max")),
+                               self.window(w, b), self.number(w + ".max", b.get("max")),
                                self.number(w + ".min", b.get("min")), self.number(w + ".max2", b.get("max2")))
         if kind == "latest_is":
-            b = self.mapping(w, body, {"among", "is"}, {"within_months"})
+            b = self.mapping(w, body, {"among", "is"}, {"within_months", "since"})
             among = self.cluster_list(w + ".among", b["among"])
             is_ = self.cluster_list(w + ".is", b["is"])
             if not set(is_) <= set(among):
                 raise self.fail(w + ".is", "every 'is' cluster must also be in 'among'")
-            return LatestIs(among, is_, self.window(w, b.get("within_months")))
+            return LatestIs(among, is_, self.window(w, b))
         if kind == "unresolved":
             b = self.mapping(w, body, {"cluster", "resolved"}, set())
             return Unresolved(self.cluster_list(w + ".cluster", b["cluster"]),
                               self.cluster_list(w + ".resolved", b["resolved"]), self.ach)
-        if kind == "first_within_months":
-            b = self.mapping(w, body, {"cluster", "months"}, set())
-            return FirstWithin(self.cluster_list(w + ".cluster", b["cluster"]), self.window(w, b["months"], "months", False))
+        if kind == "first":
+            b = self.mapping(w, body, {"cluster"}, {"within_months", "since"})
+            return FirstWithin(self.cluster_list(w + ".cluster", b["cluster"]), self.window(w, b, required=True))
+        if kind == "around":
+            b = self.mapping(w, body, {"cluster"}, {"first_of", "latest_of", "from_days", "to_days"})
+            if ("first_of" in b) == ("latest_of" in b):
+                raise self.fail(w, "needs first_of or latest_of (the anchor), not both")
+            lo, hi = self.days(w + ".from_days", b.get("from_days")), self.days(w + ".to_days", b.get("to_days"))
+            if lo is None and hi is None:
+                raise self.fail(w, "needs from_days, to_days or both")
+            if lo is not None and hi is not None and lo > hi:
+                raise self.fail(w, f"from_days ({lo}) is after to_days ({hi})")
+            anchor = "latest_of" if "latest_of" in b else "first_of"
+            return Around(self.cluster_list(w + ".cluster", b["cluster"]),
+                          self.cluster_list(f"{w}.{anchor}", b[anchor]), lo, hi, anchor == "latest_of")
         if kind == "registered_within_months":
-            return RegisteredWithin(self.window(w, body, kind, False))
+            return RegisteredWithin(self.months(w, body, kind))
+        if kind == "sex":
+            if body not in ("F", "M"):
+                raise self.fail(w, f"expected F or M, got {body!r}")
+            return Sex(body)
         if kind in ("age_at_least", "age_under"):
             if not isinstance(body, int) or isinstance(body, bool) or body < 0:
                 raise self.fail(w, f"expected a whole number of years, got {body!r}")

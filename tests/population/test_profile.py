@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -38,7 +40,8 @@ def refused(tmp_path: Path, data: dict) -> str:
 def test_england_profile_loads_by_name(profile):
     assert isinstance(profile, Profile)
     assert profile.name == "england-2012-13"
-    assert set(profile.conditions) == {"HYP", "DM", "CHD"}
+    assert set(profile.conditions) == {"HYP", "DM", "CHD", "AST", "COPD", "CKD", "STIA", "AF", "HF", "MH", "DEM",
+                                       "EPIL", "THY", "CAN", "PC", "LD", "OST", "PAD"}
     assert profile.conditions["HYP"].register_prevalence == pytest.approx(0.137)
     assert profile.conditions["DM"].register_prevalence == pytest.approx(0.0483)
     assert profile.conditions["DM"].register_min_age == 17
@@ -167,6 +170,11 @@ def _set(data: dict, dotted: str, value):
     ("mortality.gompertz_b.value", True, "mortality.gompertz_b"),
     ("blood_pressure.priority", ["DM", "HYP"], "blood_pressure.priority"),
     ("year", "2099_00", "year"),
+    ("conditions.AST.active.value", 0, "conditions.AST.active"),
+    ("conditions.STIA.diagnosis_shares.value", [0.5, 0.5, 0.5], "conditions.STIA.diagnosis_shares"),
+    ("conditions.STIA.diagnosis_shares.value", [0.5, 0.5], "conditions.STIA.diagnosis_shares"),
+    ("conditions.CKD.clusters.resolved", ["CKD12_COD", "NO_SUCH_COD"], "conditions.CKD.clusters.resolved"),
+    ("smoking.registers", ["DM", "ASTHMA"], "smoking.registers"),
 ])
 def test_an_impossible_value_is_refused_naming_its_field(tmp_path, dotted, value, field):
     msg = refused(tmp_path, _set(raw(), dotted, value))
@@ -212,3 +220,63 @@ def test_a_bad_list_size_range_argument_is_refused_before_writing(profile, tmp_p
     with pytest.raises(ValueError, match="n_practices"):
         generate_nation(profile, 0, 1, out)
     assert not out.exists()
+
+
+# ------------------------------------------------------------------ care processes (data, not code)
+
+
+def _first_process(data: dict, cid: str = "DM") -> dict:
+    return data["conditions"][cid]["care"]["processes"][0]
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda p: p.update(cluster="NO_SUCH_COD"), "conditions.DM.care.processes[0].cluster"),
+    (lambda p: p.update(clusters=["FLU_COD"]), "conditions.DM.care.processes[0]"),              # cluster and clusters
+    (lambda p: p.update(when={"within_months": 15, "since": "2012-09-01"}), "conditions.DM.care.processes[0].when"),
+    (lambda p: p.update(when={"since": "1 September"}), "conditions.DM.care.processes[0].when.since"),
+    (lambda p: p.update(when={"relative_to": "flu", "days": [0, 10]}), "conditions.DM.care.processes[0].when.relative_to"),
+    (lambda p: p.update(when={"relative_to": "diagnosis", "days": [10, 0]}), "conditions.DM.care.processes[0].when.days"),
+    (lambda p: p.update(among="proteinuria"), "conditions.DM.care.processes[0].among"),       # named later, not before
+    (lambda p: p.update(shift="luck"), "conditions.DM.care.processes[0].shift"),
+    (lambda p: p["probability"].update(value=1.5), "conditions.DM.care.processes[0].probability"),
+    (lambda p: p["probability"].pop("source"), "conditions.DM.care.processes[0].probability"),
+    (lambda p: p["reading"].pop("tag"), "conditions.DM.care.processes[0].reading"),
+    (lambda p: p.update(who={"diagnosed_since": "2011-13-01"}), "conditions.DM.care.processes[0].who.diagnosed_since"),
+    (lambda p: p.update(when_months=15), "conditions.DM.care.processes[0].when_months"),
+])
+def test_a_bad_care_process_is_refused_naming_its_field(tmp_path, change, field):
+    data = raw()
+    change(_first_process(data))
+    msg = refused(tmp_path, data)
+    assert f"bad.yaml: {field}" in msg, msg
+
+
+def test_population_processes_cannot_be_relative_to_a_diagnosis(tmp_path):
+    data = raw()
+    data["care"][0]["when"] = {"relative_to": "diagnosis", "days": [0, 30]}
+    assert "bad.yaml: care[0].when.relative_to" in refused(tmp_path, data)
+
+
+def test_processes_are_parsed_in_order_with_their_timing(profile):
+    dm = {p.clusters: p for p in profile.conditions["DM"].care.processes}
+    assert dm[("FLU_COD",)].when == ("since", dt.date(2012, 9, 1))
+    assert dm[("BMI_COD",)].when == ("months", 15) and dm[("BMI_COD",)].value.median == 30
+    assert dm[("ACEARB_DRUG",)].among == ("proteinuria", "microalbuminuria")
+    assert dm[("PRT_COD",)].when == ("relative", "diagnosis", 0, None) and dm[("PRT_COD",)].shift == "none"
+    names = [p.name for p in profile.care]
+    assert names.index("newdep") < names.index("assessed")
+
+
+def test_a_condition_without_blood_pressure_care_is_not_in_the_priority(profile):
+    assert profile.conditions["AST"].care.bp is None
+    assert "AST" not in profile.blood_pressure.priority
+    assert profile.conditions["STIA"].diagnosis_clusters == ("STRK_COD", "TIA_COD", "STRKH_COD")
+    assert profile.conditions["CKD"].resolved_clusters == ("CKD12_COD", "CKDRES_COD")
+
+
+def test_the_active_share_scales_the_calibrated_register(profile):
+    c = profile.conditions["AST"]
+    assert c.active < 1
+    kw = dict(age_weights=profile.age_weights, male_share=profile.male_share, risk_sd=profile.variation.risk_sd)
+    full = expected_register(dataclasses.replace(c, active=1.0), c.intercept, **kw)
+    assert expected_register(c, c.intercept, **kw) == pytest.approx(full * c.active)

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from simulator.qof.catalogue import HERE
-from simulator.qof.rules import (AgeAtLeast, FirstWithin, Has, LatestIs, LatestValue, Not, OnRegister,
-                                 RegisteredWithin, RuleError, Unresolved, load_rules, parse_rules)
+from simulator.qof.rules import (AgeAtLeast, Around, FirstWithin, Has, LatestIs, LatestValue, Not, OnRegister,
+                                 RegisteredWithin, RuleError, Sex, Unresolved, Window, load_rules, parse_rules)
 
 ACH, LSD = dt.date(2013, 3, 31), dt.date(2013, 1, 1)
 SOURCE = "rules_2012_13.yaml"
@@ -42,21 +42,41 @@ def refused(data: dict, *fragments: str) -> str:
 
 # ------------------------------------------------------------------ the shipped rules
 
+REGISTERS = {"DM": "DM32", "HYP": "BP01", "CHD": "CHD01", "AST": "ASTHMA01", "COPD": "COPD14", "CKD": "CKD01",
+             "STIA": "STROKE01", "AF": "AF01", "HF": "HF01", "MH": "MH08", "DEM": "DEM01", "EPIL": "EPILEP05",
+             "THY": "THYROI01", "CAN": "CANCER01", "PC": "PC03", "OB": "OBESIT01", "LD": "LD01", "OST": "OST01",
+             "SH": "SH01", "PAD": "PAD01"}
+POPULATION = {  # indicator -> the register whose members form its population (None: no single register)
+    **{i: "DM" for i in ("DM02", "DM10", "DM13", "DM15", "DM17", "DM18", "DM21", "DM22", "DM26", "DM27", "DM28",
+                         "DM29", "DM30", "DM31")},
+    **{i: "CHD" for i in ("CHD06", "CHD08", "CHD09", "CHD10", "CHD12", "CHD14")},
+    "BP04": "HYP", "BP05": "HYP",
+    **{i: "AST" for i in ("ASTHMA08", "ASTHMA09", "ASTHMA10")},
+    **{i: "COPD" for i in ("COPD08", "COPD10", "COPD13", "COPD15")},
+    **{i: "CKD" for i in ("CKD02", "CKD03", "CKD05", "CKD06")},
+    **{i: "STIA" for i in ("STROKE06", "STROKE07", "STROKE08", "STROKE10", "STROKE12", "STROKE13")},
+    **{i: "AF" for i in ("AF05", "AF06", "AF07")},
+    **{i: "HF" for i in ("HF02", "HF03", "HF04")},
+    **{i: "MH" for i in ("MH10", "MH11", "MH12", "MH13", "MH16", "MH17", "MH18", "MH19", "MH20")},
+    "DEM02": "DEM", "DEM04": "DEM", "EPILEP06": "EPIL", "EPILEP08": "EPIL", "EPILEP09": "EPIL",
+    "THYROI02": "THY", "CANCER03": "CAN", "LD02": "LD", "OST02": "OST", "OST03": "OST",
+    "PAD02": "PAD", "PAD03": "PAD", "PAD04": "PAD", "SH02": "SH", "SH03": "SH",
+    "PP02": "HYP",
+    **{i: None for i in ("SMOKE05", "SMOKE06", "SMOKE07", "SMOKE08", "DEP01", "DEP06", "DEP07", "PP01", "CS01")},
+}
+
+
 def test_shipped_rules_parse():
     rules = load_rules(HERE / SOURCE, ACH, LSD)
     assert rules.spec_id == "QOF-2012-13"
-    assert set(rules.registers) == {"DM", "HYP", "CHD"}
-    assert {r.indicator for r in rules.registers.values()} == {"DM32", "BP01", "CHD01"}
-    assert set(rules.indicators) == {"BP04", "BP05", "CHD06", "CHD08", "DM26", "DM27", "DM28", "DM30", "DM31",
-                                     "SMOKE07", "SMOKE08"}
+    assert {r: reg.indicator for r, reg in rules.registers.items()} == REGISTERS
+    assert set(rules.indicators) == set(POPULATION)
     assert rules.clusters_used() == set(rules.clusters)
 
 
 def test_each_indicator_knows_its_population_register():
     rules = parse(shipped())
-    assert {i: ind.register for i, ind in rules.indicators.items()} == {
-        "BP04": "HYP", "BP05": "HYP", "CHD06": "CHD", "CHD08": "CHD", "DM26": "DM", "DM27": "DM",
-        "DM28": "DM", "DM30": "DM", "DM31": "DM", "SMOKE07": None, "SMOKE08": None}
+    assert {i: ind.register for i, ind in rules.indicators.items()} == POPULATION
 
 
 def test_every_rule_list_ends_with_an_unconditional_rule():
@@ -191,10 +211,10 @@ def test_refuses_non_integer_months(months):
     refused(data, "indicators.DM26.rules[1].if.latest_value", "within_months", repr(months))
 
 
-def test_refuses_non_integer_months_in_first_within_months():
+def test_refuses_non_integer_months_in_first():
     data = shipped()
-    data["indicators"]["DM26"]["rules"][4]["if"]["first_within_months"]["months"] = 9.5
-    refused(data, "indicators.DM26.rules[4].if.first_within_months", "'months'", "9.5")
+    data["indicators"]["DM26"]["rules"][4]["if"]["first"]["within_months"] = 9.5
+    refused(data, "indicators.DM26.rules[4].if.first", "'within_months'", "9.5")
 
 
 def test_refuses_non_integer_months_in_registered_within_months():
@@ -288,14 +308,103 @@ def test_parsed_rules_are_frozen():
 
 @pytest.mark.parametrize("rule, place", [
     (3, "indicators.DM26.rules[3].if.registered_within_months"),
-    (4, "indicators.DM26.rules[4].if.first_within_months"),
+    (4, "indicators.DM26.rules[4].if.first"),
 ])
 def test_refuses_an_empty_month_count_where_months_are_required(rule, place):
     # `registered_within_months:` left empty must not silently become "registered ever"
     data = shipped()
     cond = data["indicators"]["DM26"]["rules"][rule]["if"]
-    if "first_within_months" in cond:
-        cond["first_within_months"]["months"] = None
+    if "first" in cond:
+        cond["first"]["within_months"] = None
     else:
         cond["registered_within_months"] = None
     refused(data, place, "None")
+
+
+# ------------------------------------------------------------------ the vocabulary added for 2012/13's other areas
+
+def _leaf(node: dict, data: dict | None = None):
+    """Parse one condition placed as the numerator rule of DM02."""
+    data = data or shipped()
+    data["indicators"]["DM02"]["rules"][1] = {"if": node, "then": "numerator"}
+    return parse(data).indicators["DM02"].rules[1].condition
+
+
+def test_since_opens_a_window_on_a_fixed_day():
+    has = _leaf({"has": {"cluster": "FLU_COD", "since": "2012-09-01"}})
+    assert has == Has(("FLU_COD",), Window(dt.date(2012, 9, 1), ACH))
+
+
+def test_since_may_be_a_yaml_date():
+    assert _leaf({"has": {"cluster": "FLU_COD", "since": dt.date(2012, 9, 1)}}).window.start == dt.date(2012, 9, 1)
+
+
+def test_since_after_the_achievement_date_is_an_empty_window():
+    w = _leaf({"has": {"cluster": "FLU_COD", "since": "2013-09-01"}}).window
+    assert not w.contains(ACH) and not w.contains(dt.date(2013, 9, 1))
+
+
+def test_refuses_since_and_within_months_together():
+    data = shipped()
+    data["indicators"]["DM18"]["rules"][1]["if"]["has"]["within_months"] = 6
+    refused(data, "indicators.DM18.rules[1].if.has", "not both")
+
+
+@pytest.mark.parametrize("bad", ["1 September 2012", "2012-02-30", 20120901])
+def test_refuses_a_since_that_is_not_a_date(bad):
+    data = shipped()
+    data["indicators"]["DM18"]["rules"][1]["if"]["has"]["since"] = bad
+    refused(data, "indicators.DM18.rules[1].if.has.since", "YYYY-MM-DD", repr(bad))
+
+
+def test_first_reads_within_months_or_since():
+    assert _leaf({"first": {"cluster": "MI_COD", "since": "2011-04-01"}}) == FirstWithin(
+        ("MI_COD",), Window(dt.date(2011, 4, 1), ACH))
+    assert _leaf({"first": {"cluster": "MI_COD", "within_months": 3}}).window.start == dt.date(2013, 1, 1)
+
+
+def test_refuses_first_without_a_window():
+    data = shipped()
+    data["indicators"]["DM02"]["rules"][4]["if"]["first"] = {"cluster": "DM_COD"}
+    refused(data, "indicators.DM02.rules[4].if.first", "within_months")
+
+
+def test_latest_value_without_a_window_reads_the_whole_record():
+    lv = _leaf({"latest_value": {"cluster": "CHADS2_COD", "min": 2}})
+    assert lv.window.start is None and lv.min == 2 and lv.max is None
+
+
+def test_around_keeps_its_day_offsets_and_anchor():
+    a = _leaf({"around": {"cluster": "VARREV_COD", "first_of": "AST_COD", "from_days": -91, "to_days": 365}})
+    assert a == Around(("VARREV_COD",), ("AST_COD",), -91, 365, False)
+    b = _leaf({"around": {"cluster": "LARC_COD", "latest_of": ["EHC_DRUG"], "from_days": 0}})
+    assert b == Around(("LARC_COD",), ("EHC_DRUG",), 0, None, True)
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ({"cluster": "VARREV_COD", "first_of": "AST_COD"}, "from_days, to_days or both"),
+    ({"cluster": "VARREV_COD", "first_of": "AST_COD", "from_days": 10, "to_days": -10}, "after to_days"),
+    ({"cluster": "VARREV_COD", "from_days": 0}, "first_of or latest_of"),
+    ({"cluster": "VARREV_COD", "first_of": "AST_COD", "latest_of": "AST_COD", "from_days": 0}, "not both"),
+    ({"cluster": "VARREV_COD", "first_of": "AST_COD", "from_days": 1.5}, "whole number of days"),
+    ({"cluster": "VARREV_COD", "first_of": "ASTHMA_COD", "from_days": 0}, "unknown cluster 'ASTHMA_COD'"),
+])
+def test_refuses_a_bad_around(body, fragment):
+    data = shipped()
+    data["indicators"]["DM02"]["rules"][1] = {"if": {"around": body}, "then": "numerator"}
+    refused(data, "indicators.DM02.rules[1].if.around", fragment)
+
+
+def test_sex_is_f_or_m():
+    assert _leaf({"sex": "F"}) == Sex("F")
+    data = shipped()
+    data["indicators"]["CS01"]["rules"][0]["if"]["not"]["sex"] = "female"
+    refused(data, "indicators.CS01.rules[0].if.not.sex", "F or M", "'female'")
+
+
+def test_subset_keeps_the_registers_an_indicator_reads():
+    rules = parse(shipped())
+    sub = rules.subset(["PP01"])
+    assert set(sub.indicators) == {"PP01"}
+    assert set(sub.registers) == {"HYP", "CHD", "STIA", "PAD", "DM"}
+    assert set(rules.subset(["DM32"]).registers) == {"DM"} and not rules.subset(["DM32"]).indicators

@@ -28,15 +28,20 @@ from simulator.qof.engines.reference import Patient  # noqa: E402
 from .builders import PRACTICE  # noqa: E402
 
 
-def _run_reference(patients: list[Patient], practices: list[str]) -> dict[str, PracticeCounts]:
-    cat = default_catalogue()
-    return reference.run(cat.rules, cat.clusters, patients, practices)
+def _rules(only):
+    """The whole ruleset, or only the named indicators/registers (and the registers they read):
+    a probe of one indicator compiles one rule list, not a hundred."""
+    rules = default_catalogue().rules
+    return rules if only is None else rules.subset(only)
 
 
-def _run_duckdb(patients: list[Patient], practices: list[str]) -> dict[str, PracticeCounts]:
-    cat = default_catalogue()
+def _run_reference(patients: list[Patient], practices: list[str], only=None) -> dict[str, PracticeCounts]:
+    return reference.run(_rules(only), default_catalogue().clusters, patients, practices)
+
+
+def _run_duckdb(patients: list[Patient], practices: list[str], only=None) -> dict[str, PracticeCounts]:
     pts, evs = to_tables(patients)
-    return duckdb_engine.run(cat.rules, cat.clusters, pts, evs, practices)
+    return duckdb_engine.run(_rules(only), default_catalogue().clusters, pts, evs, practices)
 
 
 class Engine:
@@ -54,17 +59,17 @@ class Engine:
 
     __call__ = counts
 
-    def _alone(self, patients: tuple[Patient, ...]) -> list[PracticeCounts]:
+    def _alone(self, patients: tuple[Patient, ...], only: str) -> list[PracticeCounts]:
         codes = [f"S{i:05d}" for i in range(len(patients))]
         own = [dataclasses.replace(p, practice_code=c) for p, c in zip(patients, codes)]
-        out = self._run(own, codes)
+        out = self._run(own, codes, [only])
         return [out[c] for c in codes]
 
     def outcomes(self, indicator: str, *patients: Patient) -> list[str]:
         """Per patient: numerator | exception | denominator | reject (not counted at all)."""
         shapes = {(1, 1, 0): "numerator", (0, 0, 1): "exception", (0, 1, 0): "denominator", (0, 0, 0): "reject"}
         found = []
-        for pc in self._alone(patients):
+        for pc in self._alone(patients, indicator):
             ic = pc.indicators[indicator]
             found.append(shapes[(ic.numerator, ic.denominator, ic.exceptions)])  # KeyError: impossible counts
         return found
@@ -73,7 +78,7 @@ class Engine:
         return self.outcomes(indicator, p)[0]
 
     def on_register(self, register: str, *patients: Patient) -> list[bool] | bool:
-        found = [bool(pc.registers[register]) for pc in self._alone(patients)]
+        found = [bool(pc.registers[register]) for pc in self._alone(patients, register)]
         return found[0] if len(found) == 1 else found
 
 

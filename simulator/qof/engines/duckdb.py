@@ -15,8 +15,9 @@ import duckdb
 import pyarrow as pa
 
 from simulator.qof.engines import IndicatorCounts, PracticeCounts
-from simulator.qof.rules import (AgeAtLeast, AllOf, AnyOf, Condition, FirstWithin, Has, LatestIs,
-                                 LatestValue, Not, OnRegister, RegisteredWithin, Rule, RuleSet, Unresolved, Window)
+from simulator.qof.rules import (AgeAtLeast, AllOf, AnyOf, Around, Condition, FirstWithin, Has, LatestIs,
+                                 LatestValue, Not, OnRegister, RegisteredWithin, Rule, RuleSet, Sex, Unresolved,
+                                 Window)
 
 OUTCOME_CODE = {"numerator": 1, "exception": 2, "denominator": 3, "reject": 0}
 
@@ -86,6 +87,14 @@ class _Compiler:
             first = self.agg1(f"min(date) FILTER (WHERE {_in(c.clusters)})")
             lo = "TRUE" if c.window.start is None else f"{first} >= {_d(c.window.start)}"
             return f"coalesce({first} IS NOT NULL AND {lo}, FALSE)"
+        if isinstance(c, Around):
+            first = self.agg1(f"{'max' if c.latest else 'min'}(date) FILTER (WHERE {_in(c.anchor)})")
+            span = [f"date - {first} >= {int(c.from_days)}"] if c.from_days is not None else []
+            span += [f"date - {first} <= {int(c.to_days)}"] if c.to_days is not None else []
+            hit = self.agg2(f"bool_or({_in(c.clusters)} AND {' AND '.join(span)})")
+            return f"coalesce({hit}, FALSE)"
+        if isinstance(c, Sex):
+            return f"(p.sex = '{c.sex}')"
         if isinstance(c, RegisteredWithin):
             lo = "TRUE" if c.window.start is None else f"p.registered_from >= {_d(c.window.start)}"
             return f"(p.registered_from <= {_d(c.window.end)} AND {lo})"
@@ -107,9 +116,15 @@ class _Compiler:
 
 
 def compile_sql(ruleset: RuleSet, patients_src: str, events_src: str, cluster_src: str) -> str:
-    """One SELECT returning, per practice: list_size, reg_<id> counts, and n_/d_/x_<indicator> counts."""
+    """One SELECT returning long rows (practice_code, measure, n, d, x): per practice ``#list``
+    (n = list size), ``#practice`` (every practice once), ``r_<register>`` (n = on the register)
+    and ``o_<indicator>`` (numerator, denominator excluding exceptions, exceptions).
+
+    The per-patient outcomes are unpivoted before counting: three aggregates over a long table
+    plan far faster than three per indicator over a wide one (~0.1 s against ~0.45 s a run).
+    """
     comp = _Compiler()
-    reg_cols = [f"{comp.case(r.rules, {'select': 'TRUE', 'reject': 'FALSE'})} AS reg_{rid}"
+    reg_cols = [f"{comp.case(r.rules, {'select': 1, 'reject': 0})} AS r_{rid}"
                 for rid, r in ruleset.registers.items()]
     ind_cols = [f"{comp.case(i.rules, OUTCOME_CODE)} AS o_{iid}" for iid, i in ruleset.indicators.items()]
     ach, lsd = _d(ruleset.achievement_date), _d(ruleset.list_size_date)
@@ -118,11 +133,15 @@ def compile_sql(ruleset: RuleSet, patients_src: str, events_src: str, cluster_sr
     stage2_sql = (f", s2 AS (SELECT ev.patient_id, {s2} FROM ev JOIN s1 USING (patient_id) GROUP BY ev.patient_id)"
                   if comp.stage2 else "")
     stage2_join = "LEFT JOIN s2 USING (patient_id)" if comp.stage2 else ""
-    regs = ", ".join(f"count(*) FILTER (WHERE reg_{rid}) AS reg_{rid}" for rid in ruleset.registers)
-    inds = ", ".join(
-        f"count(*) FILTER (WHERE o_{i} = 1) AS n_{i}, count(*) FILTER (WHERE o_{i} IN (1, 3)) AS d_{i}, "
-        f"count(*) FILTER (WHERE o_{i} = 2) AS x_{i}" for i in ruleset.indicators)
-    measures = ", ".join(x for x in (regs, inds) if x)
+    reg_refs = ", ".join(f"r_{rid} = 1 AS reg_{rid}" for rid in ruleset.registers) or "TRUE AS reg_none"
+    outcomes = ", ".join([f"r_{rid}" for rid in ruleset.registers] + [f"o_{iid}" for iid in ruleset.indicators])
+    measured = (f"""long AS (UNPIVOT (SELECT practice_code, {outcomes} FROM inds) ON COLUMNS(* EXCLUDE (practice_code))
+              INTO NAME measure VALUE o),
+measured AS (
+  SELECT practice_code, measure, count(*) FILTER (WHERE o = 1) AS n, count(*) FILTER (WHERE o IN (1, 3)) AS d,
+         count(*) FILTER (WHERE o = 2) AS x
+  FROM long GROUP BY practice_code, measure
+),""" if outcomes else "measured AS (SELECT NULL AS practice_code, NULL AS measure, 0 AS n, 0 AS d, 0 AS x WHERE FALSE),")
     return f"""
 WITH cc AS (SELECT system, code, cluster FROM {cluster_src}),
 pts AS (SELECT * FROM {patients_src}),
@@ -133,23 +152,23 @@ ev AS (
 ),
 s1 AS (SELECT patient_id, {s1} FROM ev GROUP BY patient_id){stage2_sql},
 pop AS (
-  SELECT p.practice_code, p.patient_id, p.registered_from, p.date_of_birth,
+  SELECT p.practice_code, p.patient_id, p.registered_from, p.date_of_birth, p.sex,
          s1.* EXCLUDE (patient_id){stage2_join and ', s2.* EXCLUDE (patient_id)' or ''}
   FROM pts p LEFT JOIN s1 USING (patient_id) {stage2_join}
   WHERE p.registered_from <= {ach} AND (p.registered_to IS NULL OR p.registered_to > {ach})
 ),
-regd AS (SELECT *, {", ".join(reg_cols) or "TRUE AS reg_none"} FROM pop p),
+regs AS (SELECT *, {", ".join(reg_cols) or "0 AS r_none"} FROM pop p),
+regd AS (SELECT *, {reg_refs} FROM regs p),
 inds AS (SELECT *, {", ".join(ind_cols) or "0 AS o_none"} FROM regd p),
+{measured}
 listed AS (
   SELECT practice_code, count(*) AS list_size FROM pts
   WHERE registered_from <= {lsd} AND (registered_to IS NULL OR registered_to > {lsd})
   GROUP BY practice_code
-),
-measured AS (SELECT practice_code{", " + measures if measures else ""} FROM inds GROUP BY practice_code),
-practices AS (SELECT DISTINCT practice_code FROM pts)
-SELECT practices.practice_code, coalesce(listed.list_size, 0) AS list_size, measured.* EXCLUDE (practice_code)
-FROM practices LEFT JOIN listed USING (practice_code) LEFT JOIN measured USING (practice_code)
-ORDER BY practices.practice_code
+)
+SELECT practice_code, '#practice' AS measure, 0 AS n, 0 AS d, 0 AS x FROM (SELECT DISTINCT practice_code FROM pts)
+UNION ALL SELECT practice_code, '#list', list_size, 0, 0 FROM listed
+UNION ALL SELECT practice_code, measure, n, d, x FROM measured
 """
 
 
@@ -166,6 +185,9 @@ def run(ruleset: RuleSet, clusters: dict[str, tuple[tuple[str, str], ...]], pati
     of them appear even if it has no patients.
     """
     con = duckdb.connect()
+    # Projection placement costs ~0.05 s of planning per run over ~100 rule lists and buys
+    # nothing for this query shape (every column it moves is used once).
+    con.execute("SET disabled_optimizers = 'projection_placement'")
     if threads:
         con.execute(f"SET threads TO {int(threads)}")
     con.register("cc_table", cluster_table(ruleset, clusters))
@@ -182,16 +204,25 @@ def run(ruleset: RuleSet, clusters: dict[str, tuple[tuple[str, str], ...]], pati
         return base
 
     sql = compile_sql(ruleset, src("patients_t", patients), src("events_t", events), "cc_table")
-    table = con.sql(sql).to_arrow_table()
+    rows = con.execute(sql).fetchall()
     con.close()
     out: dict[str, PracticeCounts] = {}
-    for row in table.to_pylist():
-        code = row["practice_code"]
-        pc = PracticeCounts(code, int(row["list_size"]),
-                            {r: int(row.get(f"reg_{r}") or 0) for r in ruleset.registers},
-                            {i: IndicatorCounts(int(row.get(f"n_{i}") or 0), int(row.get(f"d_{i}") or 0),
-                                                int(row.get(f"x_{i}") or 0)) for i in ruleset.indicators})
-        out[code] = pc
+
+    def counts_for(code: str) -> PracticeCounts:
+        if code not in out:
+            out[code] = PracticeCounts(code, 0, {r: 0 for r in ruleset.registers},
+                                       {i: IndicatorCounts() for i in ruleset.indicators})
+        return out[code]
+
+    for code, measure, n, d, x in rows:
+        pc = counts_for(code)
+        if measure == "#list":
+            pc.list_size = int(n)
+        elif measure.startswith("r_"):
+            pc.registers[measure[2:]] = int(n)
+        elif measure.startswith("o_"):
+            pc.indicators[measure[2:]] = IndicatorCounts(int(n), int(d), int(x))
+    out = dict(sorted(out.items()))
     for code in practices or ():
         out.setdefault(code, PracticeCounts(code, 0, {r: 0 for r in ruleset.registers},
                                             {i: IndicatorCounts() for i in ruleset.indicators}))

@@ -14,8 +14,8 @@ from typing import Iterable, Iterator
 import pyarrow.parquet as pq
 
 from simulator.qof.engines import IndicatorCounts, PracticeCounts
-from simulator.qof.rules import (AgeAtLeast, AllOf, AnyOf, Condition, FirstWithin, Has, LatestIs,
-                                 LatestValue, Not, OnRegister, RegisteredWithin, Rule, RuleSet, Unresolved)
+from simulator.qof.rules import (AgeAtLeast, AllOf, AnyOf, Around, Condition, FirstWithin, Has, LatestIs,
+                                 LatestValue, Not, OnRegister, RegisteredWithin, Rule, RuleSet, Sex, Unresolved)
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,17 @@ def _holds(c: Condition, f: _Facts) -> bool:
     if isinstance(c, FirstWithin):
         evs = f.events(c.clusters)
         return bool(evs) and c.window.contains(min(e.date for e in evs))
+    if isinstance(c, Around):
+        anchors = f.events(c.anchor)
+        if not anchors:
+            return False
+        first = max(e.date for e in anchors) if c.latest else min(e.date for e in anchors)
+        return any((c.from_days is None or (e.date - first).days >= c.from_days)
+                   and (c.to_days is None or (e.date - first).days <= c.to_days) for e in f.events(c.clusters))
     if isinstance(c, RegisteredWithin):
         return c.window.contains(f.patient.registered_from)
+    if isinstance(c, Sex):
+        return f.patient.sex == c.sex
     if isinstance(c, AgeAtLeast):
         return f.patient.date_of_birth <= c.born_by
     if isinstance(c, OnRegister):
