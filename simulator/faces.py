@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from simulator.gpes.validate import ExtractInvalid, _loc
+from simulator.gpes.validate import Conflict, ExtractInvalid, _loc
 
 
 def rejection(status: int, field: str, reason: str) -> JSONResponse:
@@ -17,6 +17,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ExtractInvalid)
     async def _invalid(_: Request, exc: ExtractInvalid):
         return JSONResponse(status_code=422, content={"detail": [e.model_dump() for e in exc.errors]})
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict):
+        return rejection(409, "extract_id", str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError):

@@ -10,7 +10,6 @@ from simulator.contracts import (AchievementSummary, ApprovalDecision, Declarati
                                  PaymentRun, PracticeAchievement, StoredManualEntry)
 from simulator.cqrs.manual import EntryInvalid
 from simulator.cqrs.service import Cqrs
-from simulator.cqrs.store import Conflict
 from simulator.cqrs.workflow import WorkflowError
 from simulator.faces import install_error_handlers, rejection
 from simulator.transport.http import SHA_HEADER
@@ -27,10 +26,6 @@ def create_app(cqrs: Cqrs) -> FastAPI:
     @app.exception_handler(EntryInvalid)
     async def _entry(_: Request, exc: EntryInvalid):
         return JSONResponse(status_code=422, content={"detail": [e.model_dump() for e in exc.errors]})
-
-    @app.exception_handler(Conflict)
-    async def _conflict(_: Request, exc: Conflict):
-        return rejection(409, "extract_id", str(exc))
 
     @app.get("/health")
     def health():

@@ -13,11 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from simulator.contracts import ErrorDetail, Extract, Receipt, sha256
 from simulator.cqrs.longformat import extract_to_rows
 from simulator.db import CqrsExtract, CqrsValue, CqrsWorkflow, utcnow
-from simulator.gpes.validate import ExtractInvalid, parse_extract
-
-
-class Conflict(Exception):
-    pass
+from simulator.gpes.validate import Conflict, ExtractInvalid, parse_extract
 
 
 def _receipt(row: CqrsExtract) -> Receipt:

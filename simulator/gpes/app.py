@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from simulator.contracts import Extract, ExtractionRequest, ExtractionSpec
-from simulator.faces import install_error_handlers, rejection
-from simulator.gpes.collect import Conflict, Gpes
+from simulator.faces import install_error_handlers
+from simulator.gpes.collect import Gpes
 
 
 class NewRequest(BaseModel):
@@ -21,10 +21,6 @@ class NewRequest(BaseModel):
 def create_app(gpes: Gpes) -> FastAPI:
     app = FastAPI(title="qofsim GPES", version="1")
     install_error_handlers(app)
-
-    @app.exception_handler(Conflict)
-    async def _conflict(_: Request, exc: Conflict):
-        return rejection(409, "extract_id", str(exc))
 
     @app.get("/health")
     def health():

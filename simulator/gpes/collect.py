@@ -19,12 +19,8 @@ from sqlalchemy.orm import sessionmaker
 from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionRun, ExtractionSpec, Receipt, sha256
 from simulator.db import GpesReceipt, GpesRequest, utcnow
 from simulator.gpes.forward import forward
-from simulator.gpes.validate import ExtractInvalid, RequestView, validate
+from simulator.gpes.validate import Conflict, ExtractInvalid, RequestView, validate
 from simulator.transport.http import CqrsClient, ServiceError, SupplierClient
-
-
-class Conflict(Exception):
-    """The same extract_id arrived again with different content."""
 
 
 @dataclass

@@ -15,6 +15,10 @@ from pydantic import ValidationError
 from simulator.contracts import ErrorDetail, Extract, ExtractionSpec
 
 
+class Conflict(Exception):
+    """The same extract_id arrived again with different content (HTTP 409 naming extract_id)."""
+
+
 class ExtractInvalid(Exception):
     def __init__(self, errors: list[ErrorDetail]):
         super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))

@@ -15,8 +15,6 @@ from simulator.population.generate import generate_nation
 from simulator.population.profile import load_profile
 from simulator.qof.catalogue import default_catalogue
 from simulator.reconcile import nhs_numbers_in, reconcile
-from simulator.run import exercise
-from simulator.scenario import Scenario
 from simulator.world import world
 
 CAT = default_catalogue()

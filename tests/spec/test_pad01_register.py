@@ -5,7 +5,7 @@ Rule (rules_2012_13.yaml, ``registers.PAD``), for each patient registered on 31 
   2. everyone else                                         -> not on the register
 """
 
-from .builders import PAD, ctv3, ev, pad_patient, patient
+from .builders import PAD, ctv3, pad_patient, patient
 
 
 def test_pad_code_puts_patient_on_the_register(engine):
