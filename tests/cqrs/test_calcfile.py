@@ -1,31 +1,18 @@
 """`qofsim calc`: long-layout values in, points (2 dp) and payments out."""
 
-import csv
 
 import pytest
 from typer.testing import CliRunner
 
 from simulator.cli import app
 from simulator.cqrs.calcfile import calc
+from tests.cqrs.longlayout import HEADER, read, row, write
 from simulator.cqrs.longformat import LongFormatError
 from simulator.qof.catalogue import default_catalogue
 
-HEADER = "QUALITY_SERVICE,NAME,ORG_CODE,ACH_DATE,IND_CODE,FIELD_NAME,VALUE,DEFAULT_VALUES_USED,SUBMIT_USER_ID,SUBMIT_DATE,SUBMIT_TIME,LAST_SUBMISSION\n"
 
 
-def row(org, ind, field, value):
-    return f"QOF,Practice {org},{org},31/03/2013,{ind},{field},{value},N,AUTOMATED,05/04/2013,10:00:00,Y\n"
 
-
-def write(tmp_path, text, name="values.csv"):
-    p = tmp_path / name
-    p.write_text(text)
-    return p
-
-
-def read(p):
-    with open(p) as f:
-        return list(csv.DictReader(f))
 
 
 def test_reproduces_the_published_smoke_examples(tmp_path):

@@ -2,34 +2,21 @@
 target populations (LIST / 'Target population CS'), previous-year points, and the points and
 payments written back in the long layout."""
 
-import csv
 from decimal import Decimal
 
 import pytest
 
 from simulator.cqrs.calcfile import calc
+from tests.cqrs.longlayout import HEADER, read, row, write
 from simulator.cqrs.longformat import LongFormatError
 from simulator.qof.catalogue import default_catalogue
 
 CAT = default_catalogue()
-HEADER = "QUALITY_SERVICE,NAME,ORG_CODE,ACH_DATE,IND_CODE,FIELD_NAME,VALUE,DEFAULT_VALUES_USED,SUBMIT_USER_ID,SUBMIT_DATE,SUBMIT_TIME,LAST_SUBMISSION\n"
 YESNO = next(c for c, d in CAT.indicators.items() if not d.extracted and d.kind == "yesno")
 SINGLE = next(c for c, d in CAT.indicators.items() if not d.extracted and d.kind == "manual" and d.lower == d.upper)
 
 
-def row(org, ind, field, value, user="AUTOMATED"):
-    return f"QOF,Practice {org},{org},31/03/2013,{ind},{field},{value},N,{user},05/04/2013,10:00:00,Y\n"
 
-
-def write(tmp_path, text, name="values.csv"):
-    p = tmp_path / name
-    p.write_text(text)
-    return p
-
-
-def read(p):
-    with open(p) as f:
-        return list(csv.DictReader(f))
 
 
 def test_yes_no_and_manual_percentage_rows_score(tmp_path):
