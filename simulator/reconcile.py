@@ -229,11 +229,14 @@ def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict],
                     f"CQRS £{ach['payment_gbp']}, re-derived £{pay}")
 
     instructed = Counter(i["practice_code"] for i in payment_instructions)
+    amount_of: dict[str, str] = {}  # each practice's first instruction: one pass, not one scan per practice
+    for i in payment_instructions:
+        amount_of.setdefault(i["practice_code"], i["amount_gbp"])
     for code, ach in achievements.items():
         if ach["state"] == "Payment Instructed":
             rec.compare("one payment instruction per paid practice", code, instructed[code] == 1,
                         f"{instructed[code]} payment instructions")
-            amount = next((i["amount_gbp"] for i in payment_instructions if i["practice_code"] == code), None)
+            amount = amount_of.get(code)
             rec.compare("payment instruction equals the calculated payment", code, amount == ach["payment_gbp"],
                         f"instruction £{amount}, calculated £{ach['payment_gbp']}")
     return rec
