@@ -38,9 +38,24 @@ class RegisterSpec(_Closed):
 
 
 class IndicatorSpec(_Closed):
+    """One extracted indicator. A yes/no indicator's counts are the evidence the records hold:
+    CQRS scores it achieved when the numerator is at least 1."""
+
     id: str
     area: str
+    kind: Literal["ratio", "yesno"] = "ratio"
     wording: str
+
+
+class TargetPopulationSpec(_Closed):
+    """An additional service's target population, counted on the spec's list_size_date."""
+
+    group: TargetGroup = Field(description="key in Extract.target_populations, e.g. CS")
+    area: str = Field(description="the additional service it weights, e.g. Cervical screening")
+    population: str = Field(description="who, in words, e.g. women aged 25-64")
+    sex: Literal["F", "M"] | None = Field(default=None, description="F or M; null: both")
+    min_age: int = Field(default=0, ge=0, description="whole years on list_size_date, inclusive")
+    max_age: int | None = Field(default=None, ge=0, description="whole years on list_size_date, inclusive; null: none")
 
 
 class ExtractionSpec(_Closed):
@@ -54,6 +69,9 @@ class ExtractionSpec(_Closed):
     reference_period_start: dt.date
     registers: tuple[RegisterSpec, ...]
     indicators: tuple[IndicatorSpec, ...]
+    target_populations: tuple[TargetPopulationSpec, ...] = Field(
+        default=(), description="additional services target populations an extract should carry (a group not sent "
+                                "is paid by CPI)")
 
 
 class ExtractionRequest(_Closed):

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Iterable, Mapping
 
+from simulator.cqrs.parameters import default_parameters
 from simulator.population.nhs_number import is_valid as is_valid_nhs_number
 from simulator.qof.catalogue import Catalogue
 from simulator.qof.engines import PracticeCounts
@@ -95,6 +96,8 @@ def qmas_points(catalogue: Catalogue, body: dict, manual: Iterable[dict] = ()) -
         G = Fraction(str(d.points))
         if code in register_of:
             out[code] = G if register_of[code] in body["registers"] else Fraction(0)
+        elif code in counts and d.kind == "yesno":  # evidence in the records: yes when the numerator is 1 or more
+            out[code] = G if counts[code]["numerator"] >= 1 else Fraction(0)
         elif code in counts:
             a, b = counts[code]["numerator"], counts[code]["denominator"]
             out[code] = _threshold_points(G, Fraction(str(d.lower)), Fraction(str(d.upper)), a, b) if b else Fraction(0)
@@ -113,23 +116,49 @@ def qmas_points(catalogue: Catalogue, body: dict, manual: Iterable[dict] = ()) -
 
 
 def qmas_payment(catalogue: Catalogue, body: dict, points: Mapping[str, Fraction],
-                 national: Mapping[str, Fraction]) -> Decimal:
+                 national: Mapping[str, Fraction], target_average: Mapping[str, Fraction] | None = None) -> Decimal:
+    """The practice's payment: points x £/point x CPI x APDF (clinical), x CPI (organisational,
+    patient experience), x target population / national average target population (an additional
+    service whose group the extract carries, else CPI), rounded to pence once."""
     p = catalogue.parameters
     ppp, divisor = Fraction(str(p.pounds_per_point)), Fraction(str(p.cpi_divisor))
     list_size = body["list_size"]
     cpi = Fraction(list_size) / divisor
     area_register = {r.area: r.id for r in catalogue.rules.registers.values()}
+    group_of = {t.area: t.group for t in p.target_populations}
+    sent_targets = body.get("target_populations", {})
     total = Fraction(0)
     for code, pts in points.items():
         d = catalogue.indicators[code]
-        factor = Fraction(1)
+        factor = cpi
         if d.domain == "Clinical" and d.area in area_register and d.area not in p.apdf_one_areas:
             rid = area_register[d.area]
             nat = national.get(rid, Fraction(0))
-            factor = (Fraction(body["registers"].get(rid, 0), list_size) / nat) if nat and list_size else Fraction(0)
-        total += pts * ppp * cpi * factor
+            factor = cpi * (Fraction(body["registers"].get(rid, 0), list_size) / nat) if nat and list_size else Fraction(0)
+        elif d.domain == "Additional services" and group_of.get(d.area) in sent_targets \
+                and (target_average or {}).get(group_of[d.area]) is not None:
+            natp = target_average[group_of[d.area]]
+            factor = Fraction(sent_targets[group_of[d.area]]) / natp if natp else Fraction(0)
+        total += pts * ppp * factor
     return (Decimal(total.numerator) / Decimal(total.denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) \
         if total else Decimal("0.00")
+
+
+def qmas_target_average(catalogue: Catalogue, bodies: Iterable[dict]) -> dict[str, Fraction]:
+    """National average target population per group: CPI divisor x total target population / total
+    list, over the extracts that carry the group (or the figures the parameters file fixes)."""
+    fixed = default_parameters().national_average_target_population  # an input CQRS was given, not its arithmetic
+    if fixed:
+        return {k: Fraction(str(v)) for k, v in fixed.items()}
+    bodies = list(bodies)
+    out = {}
+    for t in catalogue.parameters.target_populations:
+        having = [b for b in bodies if t.group in b.get("target_populations", {})]
+        total_list = sum(b["list_size"] for b in having)
+        if total_list:
+            out[t.group] = Fraction(str(catalogue.parameters.cpi_divisor)) * Fraction(
+                sum(b["target_populations"][t.group] for b in having), total_list)
+    return out
 
 
 def qmas_national(catalogue: Catalogue, bodies: Iterable[dict]) -> dict[str, Fraction]:
@@ -148,7 +177,8 @@ def qmas_national(catalogue: Catalogue, bodies: Iterable[dict]) -> dict[str, Fra
 def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict], gpes_receipts: list[dict],
               cqrs_extracts: list[dict], cqrs_bodies: Mapping[str, bytes], achievements: Mapping[str, dict],
               payment_instructions: list[dict], oracle: Mapping[str, PracticeCounts] | None = None,
-              expected_rejections: int = 0, manual: Mapping[str, list[dict]] | None = None) -> Reconciliation:
+              expected_rejections: int = 0, manual: Mapping[str, list[dict]] | None = None,
+              oracle_targets: Mapping[str, Mapping[str, int]] | None = None) -> Reconciliation:
     rec = Reconciliation()
     codes = [p["practice_code"] for p in practices]
     accepted = [o for o in outboxes if o["status"] in (200, 201)]
@@ -188,6 +218,8 @@ def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict],
             c["list_size"] += b["list_size"]
             for k, v in b["registers"].items():
                 c[f"register {k}"] += v
+            for k, v in b.get("target_populations", {}).items():
+                c[f"target population {k}"] += v
             for i in b["indicators"]:
                 for f in ("numerator", "denominator", "exceptions"):
                     c[f"{i['id']} {f}"] += i[f]
@@ -210,8 +242,14 @@ def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict],
                                                 o.indicators[k].exceptions) for k in got[2]})
             rec.compare("supplier counts match the reference engine", code, got == want,
                         f"supplier sent {got}, reference engine counts {want}")
+            if oracle_targets is not None:
+                sent_t = body.get("target_populations", {})
+                want_t = {k: oracle_targets.get(code, {}).get(k) for k in sent_t}
+                rec.compare("target populations match the reference count", code, sent_t == want_t,
+                            f"supplier sent {sent_t}, reference count {want_t}")
 
     national = qmas_national(catalogue, stored_bodies.values())
+    target_average = qmas_target_average(catalogue, stored_bodies.values())
     for code, body in stored_bodies.items():
         ach = achievements.get(code)
         if ach is None:
@@ -224,7 +262,7 @@ def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict],
                 Decimal("0.01"), rounding=ROUND_HALF_UP)
             rec.compare("points re-derive (QMAS)", code, ok,
                         f"{ind['ind_code']}: CQRS {ind['points']}, re-derived {mine:.6f}")
-        pay = qmas_payment(catalogue, body, pts, national)
+        pay = qmas_payment(catalogue, body, pts, national, target_average)
         rec.compare("payment re-derives to the penny (QMAS)", code, pay == Decimal(ach["payment_gbp"]),
                     f"CQRS £{ach['payment_gbp']}, re-derived £{pay}")
 

@@ -18,6 +18,7 @@ from simulator.population.profile import load_profile
 from simulator.qof.catalogue import Catalogue, default_catalogue
 from simulator.cqrs.manual import manual_indicators
 from simulator.practice import manual_entries
+from simulator.qof import targets
 from simulator.qof.engines import reference
 from simulator.reconcile import reconcile
 from simulator.scenario import Scenario, ScenarioError
@@ -114,18 +115,21 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         receipts = w.gpes_client().receipts()
         gpes_requests = w.gpes_client().get_json("/requests")
         database_url = w.database_url
-    oracle = None
+    oracle = oracle_targets = None
     t = time.perf_counter()
     if scenario.oracle:
         say("Re-counting every practice with the reference engine (the oracle)")
-        oracle = {}
+        oracle, oracle_targets = {}, {}
         for s, (pat, ev) in partitions.items():
-            oracle.update(reference.run(catalogue.rules, catalogue.clusters, reference.read_patients(pat, ev)))
+            patients = list(reference.read_patients(pat, ev))
+            oracle.update(reference.run(catalogue.rules, catalogue.clusters, patients))
+            oracle_targets.update(targets.count_reference(catalogue.parameters.target_populations, patients,
+                                                          catalogue.rules.list_size_date))
     oracle_s = time.perf_counter() - t
     expected_rejections = sum(1 for f in scenario.faults if f["kind"] not in ("resend", "withhold"))
     rec = reconcile(catalogue, nation.practices, outboxes, receipts, extracts, bodies, achievements,
                     [i.model_dump(mode="json") for i in flow["payment_run"].instructions], oracle, expected_rejections,
-                    manual)
+                    manual, oracle_targets)
     sent = sum(r.extracts_sent for r in flow["runs"])
     total_points = sum((Decimal(a["total_points"]) for a in achievements.values()), Decimal(0))
     total_pay = sum((Decimal(a["payment_gbp"]) for a in achievements.values()), Decimal("0.00"))

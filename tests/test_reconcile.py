@@ -9,10 +9,11 @@ import pytest
 from simulator.contracts import canonical_json, sha256
 from simulator.cqrs.achievement import achievement_of, registers_by_id, score_practice
 from simulator.cqrs.longformat import extract_to_rows
-from simulator.cqrs.payments import PracticeFigures, national_prevalence, practice_payment
+from simulator.cqrs.payments import PracticeFigures, national_prevalence, national_target_average, practice_payment
 from simulator.contracts import Extract
 from simulator.gpes.spec import build_spec
 from simulator.qof.catalogue import default_catalogue
+from simulator.qof.engines import IndicatorCounts, PracticeCounts
 from simulator.reconcile import nhs_numbers_in, reconcile
 
 CAT = default_catalogue()
@@ -21,17 +22,18 @@ PRACTICES = [{"practice_code": "A81001", "supplier": "TPP", "ccg_code": "05X"},
              {"practice_code": "C83001", "supplier": "EMIS", "ccg_code": "06Y"}]
 
 
-def body(code, supplier, num, reg, list_size):
+def body(code, supplier, num, reg, list_size, targets=None, yes=True):
+    """An extract with the same counts for every indicator; yes/no evidence 0 when not ``yes``."""
     return canonical_json({
         "schema_version": "1", "extract_id": f"x-{code}", "request_id": "r", "spec_id": SPEC.spec_id,
         "supplier": supplier, "practice_code": code, "achievement_date": "2013-03-31", "list_size": list_size,
         "registers": {r.id: reg for r in SPEC.registers},
-        "indicators": [{"id": i.id, "numerator": num, "denominator": 40, "exceptions": 1} for i in SPEC.indicators]})
+        "indicators": [{"id": i.id, "numerator": num if yes or i.kind == "ratio" else 0, "denominator": 40,
+                        "exceptions": 1} for i in SPEC.indicators],
+        **({"target_populations": targets} if targets else {})})
 
 
-@pytest.fixture
-def evidence():
-    bodies = {"x-A81001": body("A81001", "TPP", 33, 300, 6000), "x-C83001": body("C83001", "EMIS", 21, 180, 4100)}
+def make_evidence(bodies):
     extracts = [Extract.model_validate_json(b) for b in bodies.values()]
     reg_ind = {r.id: r.indicator for r in CAT.rules.registers.values()}
     fields = {}
@@ -40,13 +42,14 @@ def evidence():
         for ind, name, v in extract_to_rows(x, reg_ind):
             f.setdefault(ind, {})[name] = v
         fields[x.practice_code] = f
-    figures = {c: PracticeFigures(c, x.list_size, registers_by_id(CAT, fields[c]))
+    figures = {c: PracticeFigures(c, x.list_size, registers_by_id(CAT, fields[c]), x.target_populations)
                for c, x in zip(fields, extracts)}
     national = national_prevalence(figures.values(), CAT.rules.registers)
+    natp = national_target_average(figures.values(), [t.group for t in SPEC.target_populations], CAT.parameters.cpi_divisor)
     achievements = {}
     for x in extracts:
         scored = score_practice(CAT, fields[x.practice_code])
-        pay = practice_payment(CAT, figures[x.practice_code], scored, national)
+        pay = practice_payment(CAT, figures[x.practice_code], scored, national, natp)
         a = achievement_of(CAT, x.practice_code, x.extract_id, "Payment Instructed", x.list_size, scored, pay)
         achievements[x.practice_code] = a.model_dump(mode="json")
     return {
@@ -60,9 +63,23 @@ def evidence():
     }
 
 
-def run(ev):
+@pytest.fixture
+def evidence():
+    return make_evidence({"x-A81001": body("A81001", "TPP", 33, 300, 6000),
+                          "x-C83001": body("C83001", "EMIS", 21, 180, 4100)})
+
+
+@pytest.fixture
+def with_targets():
+    """A81001 sends its target populations and no yes/no evidence; C83001 sends CS only."""
+    return make_evidence({"x-A81001": body("A81001", "TPP", 33, 300, 6000, {"CS": 1800, "CHS": 380, "MAT": 1400,
+                                                                           "CON": 1400}, yes=False),
+                          "x-C83001": body("C83001", "EMIS", 21, 180, 4100, {"CS": 900})})
+
+
+def run(ev, **kw):
     return reconcile(CAT, PRACTICES, ev["outboxes"], ev["receipts"], ev["extracts"], ev["bodies"],
-                     ev["achievements"], ev["instructions"])
+                     ev["achievements"], ev["instructions"], **kw)
 
 
 def failed(ev):
@@ -139,3 +156,38 @@ def test_manual_entries_are_re_derived_too(evidence):
     rec = reconcile(CAT, PRACTICES, evidence["outboxes"], evidence["receipts"], evidence["extracts"],
                     evidence["bodies"], evidence["achievements"], evidence["instructions"], manual=entries)
     assert "points re-derive (QMAS)" in {d.check for d in rec.discrepancies}  # CQRS did not score it: caught
+
+
+def test_yes_no_evidence_and_target_populations_re_derive(with_targets):
+    rec = run(with_targets)
+    assert rec.discrepancies == []
+    a = with_targets["achievements"]["A81001"]
+    assert {i["ind_code"]: i["points"] for i in a["indicators"] if i["ind_code"] in ("PC02", "MAT01")} == {
+        "PC02": "0", "MAT01": "0"}  # no evidence in the records: "no"
+    assert "Additional services: Cervical screening (target population CS)" in a["components_gbp"]
+    assert "Additional services: Maternity (CPI: no target population MAT)" in \
+        with_targets["achievements"]["C83001"]["components_gbp"]
+
+
+def test_an_additional_service_paid_by_cpi_instead_of_its_target_population_is_caught(with_targets):
+    """CQRS paying A81001 as if it had sent no target populations differs from QMAS."""
+    x = json.loads(with_targets["bodies"]["x-A81001"])
+    without = make_evidence({"x-A81001": canonical_json({k: v for k, v in x.items() if k != "target_populations"}),
+                             "x-C83001": with_targets["bodies"]["x-C83001"]})
+    with_targets["achievements"]["A81001"]["payment_gbp"] = without["achievements"]["A81001"]["payment_gbp"]
+    with_targets["instructions"][0]["amount_gbp"] = without["achievements"]["A81001"]["payment_gbp"]
+    assert failed(with_targets) == {"payment re-derives to the penny (QMAS)"}
+
+
+def test_target_populations_are_checked_against_the_reference_count(with_targets):
+    oracle = {c: PracticeCounts(c) for c in ("A81001", "C83001")}
+    for code, b in with_targets["bodies"].items():
+        x = json.loads(b)
+        o = oracle[x["practice_code"]]
+        o.list_size, o.registers = x["list_size"], x["registers"]
+        o.indicators = {i["id"]: IndicatorCounts(i["numerator"], i["denominator"], i["exceptions"]) for i in x["indicators"]}
+    right = {"A81001": {"CS": 1800, "CHS": 380, "MAT": 1400, "CON": 1400}, "C83001": {"CS": 900, "CHS": 5}}
+    assert run(with_targets, oracle=oracle, oracle_targets=right).discrepancies == []
+    wrong = {**right, "C83001": {"CS": 901}}
+    assert {(d.check, d.practice_code) for d in run(with_targets, oracle=oracle, oracle_targets=wrong).discrepancies} == {
+        ("target populations match the reference count", "C83001")}

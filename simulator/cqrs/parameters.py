@@ -15,16 +15,14 @@ from pathlib import Path
 
 import yaml
 
+from simulator.qof import targets
 from simulator.qof.catalogue import HERE, CatalogueError
+from simulator.qof.targets import TargetPopulation
 
 DEFAULT_PATH = HERE / "parameters_2012_13.yaml"
 
 
-@dataclass(frozen=True)
-class TargetGroup:
-    area: str  # catalogue area, e.g. "Cervical screening"
-    group: str  # key in Extract.target_populations, e.g. "CS"
-    population: str  # who is counted, e.g. "women aged 25-64"
+TargetGroup = TargetPopulation  # an additional service's group: who its payment is weighted by
 
 
 @dataclass(frozen=True)
@@ -64,11 +62,10 @@ def load(path: Path = DEFAULT_PATH) -> CqrsParameters:
     opens, closes = (dt.date.fromisoformat(str(window[k])) for k in ("opens", "closes"))
     if closes < opens:
         raise CatalogueError(f"{name}: manual_entry_window: closes {closes} before it opens {opens}")
-    groups = {}
-    for area, g in (_value(d, "additional_services_target_populations", name) or {}).items():
-        if not isinstance(g, dict) or not str(g.get("group", "")).strip():
-            raise CatalogueError(f"{name}: additional_services_target_populations.{area}: needs a 'group'")
-        groups[area] = TargetGroup(area, str(g["group"]).strip(), str(g.get("population", "")))
+    try:
+        groups = {g.area: g for g in targets.parse(_value(d, "additional_services_target_populations", name), name)}
+    except targets.TargetError as e:
+        raise CatalogueError(str(e)) from None
     nat = _value(d, "national_average_target_population", name)
     national = None if nat == "run" else {str(k): _dec(v, name, f"national_average_target_population.{k}")
                                            for k, v in nat.items()}

@@ -87,6 +87,9 @@ def check_against_spec(x: Extract, spec: ExtractionSpec, practice_supplier: Mapp
     for iid in wanted:
         if iid not in seen:
             add("indicators", f"missing indicator {iid}")
+    groups = {t.group for t in spec.target_populations}
+    for g in sorted(x.target_populations.keys() - groups):
+        add(f"target_populations.{g}", "not a target population of the spec")
     if errors:
         raise ExtractInvalid(errors)
 

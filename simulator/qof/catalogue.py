@@ -19,7 +19,9 @@ from pathlib import Path
 
 import yaml
 
+from simulator.qof import targets
 from simulator.qof.rules import RuleSet, load_rules
+from simulator.qof.targets import TargetPopulation
 
 HERE = Path(__file__).parent
 DOMAINS = ("Clinical", "Organisational", "Patient experience", "Additional services")
@@ -89,6 +91,7 @@ class Parameters:
     cpi_divisor: Decimal
     national_prevalence: dict[str, Decimal] | None  # None: computed over the run
     apdf_one_areas: tuple[str, ...]
+    target_populations: tuple[TargetPopulation, ...] = ()  # additional services, counted by suppliers
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,8 @@ class Catalogue:
     def register_for_area(self) -> dict[str, str]:
         return {r.area: r.id for r in self.rules.registers.values()}
 
-    def extracted_ratio_ids(self) -> list[str]:
-        """Extracted ratio indicators that have business rules, in catalogue order."""
+    def extracted_ids(self) -> list[str]:
+        """Extracted indicators (ratio and yes/no) that have business rules, in catalogue order."""
         return [c for c, d in self.indicators.items() if d.extracted and c in self.rules.indicators]
 
     def unsourced(self) -> list[IndicatorDef]:
@@ -194,7 +197,16 @@ def load_parameters(path: Path) -> Parameters:
         cpi_divisor=Decimal(str(_param(d, "cpi_divisor", name))),
         national_prevalence=national,
         apdf_one_areas=tuple(_param(d, "apdf_one_areas", name)),
+        target_populations=_targets(d, name),
     )
+
+
+def _targets(d: dict, name: str) -> tuple[TargetPopulation, ...]:
+    raw = d.get("additional_services_target_populations") or {}
+    try:
+        return targets.parse(raw.get("value", raw) if isinstance(raw, dict) else raw, name)
+    except targets.TargetError as e:
+        raise CatalogueError(str(e)) from None
 
 
 def load_clusters(folder: Path) -> tuple[dict[str, tuple[tuple[str, str], ...]], dict[tuple[str, str], str]]:
@@ -314,8 +326,14 @@ def load_catalogue(folder: Path = HERE, year: str = "2012_13") -> Catalogue:
         d = indicators.get(iid)
         if d is None:
             raise CatalogueError(f"{rules_name}: indicators.{iid}: not in indicators_{year}.csv")
-        if d.kind != "ratio" or not d.extracted:
-            raise CatalogueError(f"{rules_name}: indicators.{iid}: the catalogue says kind {d.kind}, extracted {d.extracted}; rules are for extracted ratio indicators")
+        if d.kind not in ("ratio", "yesno") or not d.extracted:
+            raise CatalogueError(f"{rules_name}: indicators.{iid}: the catalogue says kind {d.kind}, extracted {d.extracted}; "
+                                 "rules are for extracted ratio and yes/no indicators")
+    services = {d.area for d in indicators.values() if d.domain == "Additional services"}
+    for tp in params.target_populations:
+        if tp.area not in services:
+            raise CatalogueError(f"parameters_{year}.yaml: additional_services_target_populations.{tp.area}: "
+                                 f"not an additional services area of indicators_{year}.csv")
     totals = load_totals(folder / f"catalogue_totals_{year}.csv")
     check_totals(indicators, totals, f"indicators_{year}.csv")
     return Catalogue(indicators, params, clusters, rules, terms, totals)

@@ -7,9 +7,11 @@ field a patient identifier could ride in.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from simulator.contracts import Extract, ExtractionRequest, IndicatorCount
+from simulator.qof import targets
 from simulator.qof.catalogue import Catalogue
 from simulator.qof.engines import PracticeCounts
 from simulator.qof.engines import duckdb as duckdb_engine
@@ -21,7 +23,14 @@ def count(catalogue: Catalogue, patients: Path, events: Path, practices: list[st
     return duckdb_engine.run(catalogue.rules, catalogue.clusters, str(patients), str(events), practices=practices)
 
 
-def build_extract(request: ExtractionRequest, counts: PracticeCounts, attempt: int = 1) -> Extract:
+def target_populations(request: ExtractionRequest, patients: Path) -> dict[str, dict[str, int]]:
+    """practice -> group -> count of the spec's additional services target populations."""
+    spec = request.spec
+    return targets.count_duckdb(spec.target_populations, str(patients), spec.list_size_date, request.practices)
+
+
+def build_extract(request: ExtractionRequest, counts: PracticeCounts, attempt: int = 1,
+                  target_populations: Mapping[str, int] | None = None) -> Extract:
     """One practice's extract. The id is derived from request, practice and attempt, so a rerun of
     the same request yields the same ids (and GPES sees a resend as a resend)."""
     spec = request.spec
@@ -32,4 +41,5 @@ def build_extract(request: ExtractionRequest, counts: PracticeCounts, attempt: i
         registers={r.id: counts.registers[r.id] for r in spec.registers},
         indicators=tuple(IndicatorCount(id=i.id, numerator=counts.indicators[i.id].numerator,
                                         denominator=counts.indicators[i.id].denominator,
-                                        exceptions=counts.indicators[i.id].exceptions) for i in spec.indicators))
+                                        exceptions=counts.indicators[i.id].exceptions) for i in spec.indicators),
+        target_populations={t.group: (target_populations or {}).get(t.group, 0) for t in spec.target_populations})

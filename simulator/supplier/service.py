@@ -11,7 +11,7 @@ import requests
 
 from simulator.contracts import ExtractionRequest, ExtractionRun, sha256
 from simulator.qof.catalogue import Catalogue
-from simulator.supplier.extract import build_extract, count
+from simulator.supplier.extract import build_extract, count, target_populations
 from simulator.supplier.faults import Faults
 from simulator.transport.http import post_extract
 
@@ -33,10 +33,11 @@ class Supplier:
         if foreign:
             raise ValueError(f"practices: {foreign[0]} is not a {self.name} practice")
         counts = count(self.catalogue, self.patients, self.events, list(request.practices))
+        groups = target_populations(request, self.patients)
         sent, rejected = [], []
         http = requests.Session()
         for code in request.practices:
-            x = build_extract(request, counts[code])
+            x = build_extract(request, counts[code], target_populations=groups.get(code, {}))
             for body in self.faults.bodies(code, x.canonical_bytes()):
                 answer = post_extract(http, request.submit_to, body)
                 self._log(x.extract_id, code, request.request_id, body, answer.status)

@@ -109,3 +109,15 @@ def test_not_json_at_all():
         validate(b"{not json", SPEC, REGISTRY, REQUEST)
     assert e.value.errors[0].field == "body"
     assert json.dumps(e.value.errors[0].model_dump())
+
+
+def test_target_populations_of_the_spec_pass_and_a_group_may_be_left_out():
+    b = good()
+    b["target_populations"] = {"CS": 1800, "CHS": 380}  # MAT and CON not sent: paid by CPI
+    assert validate(canonical_json(b), SPEC, REGISTRY, REQUEST).target_populations == {"CS": 1800, "CHS": 380}
+
+
+def test_a_target_population_the_spec_does_not_ask_for_is_refused():
+    b = good()
+    b["target_populations"] = {"CS": 1800, "FLU": 900}
+    assert fields_of(b) == {"target_populations.FLU": "not a target population of the spec"}

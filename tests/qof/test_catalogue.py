@@ -39,10 +39,14 @@ def test_thresholds_are_ordered_and_ratio_indicators_have_them(catalogue):
             assert d.upper is None, d.code
 
 
-def test_indicators_with_rules_are_extracted_ratio_indicators(catalogue):
-    # every extracted ratio indicator of 2012/13 has business rules, in catalogue order
-    assert catalogue.extracted_ratio_ids() == [c for c, d in catalogue.indicators.items()
-                                               if d.kind == "ratio" and d.extracted]
+def test_every_extracted_indicator_has_rules(catalogue):
+    # every extracted ratio and yes/no indicator of 2012/13 has business rules, in catalogue order;
+    # with the registers, that is all 104 extracted indicators
+    assert catalogue.extracted_ids() == [c for c, d in catalogue.indicators.items()
+                                         if d.kind in ("ratio", "yesno") and d.extracted]
+    register_codes = {r.indicator for r in catalogue.rules.registers.values()}
+    assert len(catalogue.extracted_ids()) + len(register_codes) == 104
+    assert {c for c, d in catalogue.indicators.items() if d.extracted} == set(catalogue.extracted_ids()) | register_codes
     for reg in catalogue.rules.registers.values():
         assert catalogue.indicators[reg.indicator].kind == "register"
 
@@ -162,7 +166,7 @@ def _catalogue_copy(tmp_path: Path, catalogue_dir: Path) -> Path:
 
 def test_a_copy_of_the_catalogue_folder_loads(tmp_path, catalogue_dir):
     cat = load_catalogue(_catalogue_copy(tmp_path, catalogue_dir))
-    assert len(cat.indicators) == 148 and set(cat.rules.indicators) == set(cat.extracted_ratio_ids())
+    assert len(cat.indicators) == 148 and set(cat.rules.indicators) == set(cat.extracted_ids())
 
 
 def test_refuses_a_rules_cluster_without_a_file(tmp_path, catalogue_dir):

@@ -62,6 +62,8 @@ POPULATION = {  # indicator -> the register whose members form its population (N
     "THYROI02": "THY", "CANCER03": "CAN", "LD02": "LD", "OST02": "OST", "OST03": "OST",
     "PAD02": "PAD", "PAD03": "PAD", "PAD04": "PAD", "SH02": "SH", "SH03": "SH",
     "PP02": "HYP",
+    "PC02": "PC",
+    **{i: None for i in ("CS06", "CS07", "CHS01", "MAT01")},
     **{i: None for i in ("SMOKE05", "SMOKE06", "SMOKE07", "SMOKE08", "DEP01", "DEP06", "DEP07", "PP01", "CS01")},
 }
 
