@@ -1,4 +1,4 @@
-"""The `qofsim` command line (Typer + Rich): generate, run, calc, serve, schema, catalogue."""
+"""The `qofsim` command line (Typer + Rich): generate, run, calc, serve, schema, catalogue, record."""
 
 from __future__ import annotations
 
@@ -176,6 +176,40 @@ def serve(scenario: Path = typer.Argument(Path("scenarios/qof-2012-13-infrastruc
                 time.sleep(0.2)
         except KeyboardInterrupt:
             pass
+
+
+@app.command()
+def record(population: Path = typer.Argument(..., help="population folder written by `qofsim generate`"),
+           practice: str = typer.Option(..., "--practice", help="practice code, e.g. A81001"),
+           nhs_number: list[str] = typer.Option([], "--nhs-number", help="a patient by NHS number (repeatable)"),
+           index: list[int] = typer.Option([], "--index", help="a patient by row in the practice, from 0 (repeatable)"),
+           first: int = typer.Option(0, "--first", min=0, help="the practice's first N patients"),
+           random_n: int = typer.Option(0, "--random", min=0, help="N patients at random (the same N every time)"),
+           fmt: str = typer.Option("text", "--format", help="text, json or html"),
+           out: Optional[Path] = typer.Option(None, "--out", help="write to this file instead of the terminal")):
+    """Show patients' records for a person to read: demographics, coded events with their terms, and a
+    made-up name and address (in this export only). With no patient chosen, the practice's first."""
+    from simulator.population.export import FORMATS, ExportError, export_records, print_text, render
+
+    if fmt not in FORMATS:
+        fail(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    try:
+        export = export_records(population, practice, nhs_numbers=nhs_number, indexes=index, first=first,
+                                random_n=random_n)
+    except ExportError as exc:
+        fail(str(exc))
+    if fmt == "text" and out is None:
+        print_text(export, console)  # in colour on a terminal
+        return
+    text = render(export, fmt)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text)
+    except OSError as exc:
+        fail(f"--out {out}: {exc.strerror or exc}")
+    console.print(f"{len(export.records)} records ({fmt}) -> {out}")
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ def write_report(run_dir: Path, summary: dict, achievements: dict[str, dict], pr
     for r in rows:
         if r["points"] is not None:
             r["points"] = f"{Decimal(r['points']):.2f}"
-    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html", "htm", "xml", "j2"]))  # run.html.j2 too
     html = env.get_template("run.html.j2").render(s=summary, rows=rows, domains=domain_rows)
     out = run_dir / "report.html"
     out.write_text(html)
