@@ -3,7 +3,9 @@
 Counts every practice with the fast (DuckDB) engine, exactly as a supplier would, then pools
 them: register prevalence = register at the achievement date / list at 1 January (as QOF's
 raw prevalence), achievement % = numerator / denominator, exception rate = exceptions /
-(denominator + exceptions). ``qofsim generate --check`` prints it beside the profile targets.
+(denominator + exceptions). ``qofsim generate --check`` prints it beside the profile targets,
+flags every register more than ``REGISTER_TOLERANCE`` (relative) from its target, and prints the
+exception rate pooled over the indicators that can except anyone beside England's 4.1 %.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from dataclasses import dataclass, field
 
 from simulator.population.profile import Profile
 from simulator.population.schema import SUPPLIERS
+
+REGISTER_TOLERANCE = 0.10  # a register within +-10 % (relative) of the profile's prevalence is on target
+NATIONAL_EXCEPTION_RATE = 0.041  # England 2012/13, FACTS.md [S] (NHS Digital, gponline)
+EXCEPTION_TOLERANCE = 0.005  # +-0.5 points around it is "about 4 %"
 
 
 @dataclass
@@ -37,6 +43,19 @@ class Check:
     def indicators_with_exceptions(self, catalogue) -> list[str]:
         """Indicators whose rules can except anyone (the national exception rate is over these)."""
         return [i for i in self.indicators if any(r.outcome == "exception" for r in catalogue.rules.indicators[i].rules)]
+
+    def pooled_exception_rate(self, catalogue) -> float:
+        """Exceptions / (denominator + exceptions), pooled over the indicators that can except anyone."""
+        return self.exception_rate(self.indicators_with_exceptions(catalogue))
+
+    def register_deviation(self, profile: Profile) -> dict[str, float]:
+        """Relative deviation of each register the profile targets: achieved / target - 1."""
+        return {r: self.prevalence(r) / c.register_prevalence - 1.0 for r, c in profile.conditions.items()
+                if c.register_prevalence > 0}
+
+    def registers_off_target(self, profile: Profile, tolerance: float = REGISTER_TOLERANCE) -> dict[str, float]:
+        """The registers more than ``tolerance`` (relative) from the profile's target, with their deviation."""
+        return {r: d for r, d in self.register_deviation(profile).items() if abs(d) > tolerance}
 
 
 def check(nation, catalogue=None) -> Check:
@@ -76,9 +95,17 @@ def print_check(console, nation, profile: Profile, catalogue=None) -> Check:
     t.add_column("count", justify="right")
     t.add_column("prevalence", justify="right")
     t.add_column("profile target", justify="right")
+    t.add_column("vs target", justify="right")
+    t.add_column(f"within ±{REGISTER_TOLERANCE:.0%}", justify="center")
+    dev = c.register_deviation(profile)
     for r, v in c.registers.items():
         target = profile.conditions[r].register_prevalence if r in profile.conditions else None
-        t.add_row(r, f"{v:,}", f"{c.prevalence(r):.2%}", "" if target is None else f"{target:.2%}")
+        if r in dev:
+            ok = abs(dev[r]) <= REGISTER_TOLERANCE
+            flag = "[green]yes[/]" if ok else "[red]NO[/]"
+            t.add_row(r, f"{v:,}", f"{c.prevalence(r):.2%}", f"{target:.2%}", f"{dev[r]:+.1%}", flag)
+        else:
+            t.add_row(r, f"{v:,}", f"{c.prevalence(r):.2%}", "", "", "")
     console.print(t)
     t = Table(title="indicators (denominator excludes exceptions)")
     for col in ("indicator", "numerator", "denominator", "exceptions", "achievement", "exception rate"):
@@ -87,6 +114,18 @@ def print_check(console, nation, profile: Profile, catalogue=None) -> Check:
         t.add_row(i, f"{n:,}", f"{d:,}", f"{x:,}", f"{n / d:.1%}" if d else "-", f"{x / (d + x):.1%}" if d + x else "-")
     console.print(t)
     excepting = c.indicators_with_exceptions(cat)
-    console.print(f"exception rate over indicators that allow exceptions ({', '.join(excepting)}): "
-                  f"{c.exception_rate(excepting):.2%} (England 2012/13: 4.1 % over all indicators, FACTS.md [S])")
+    rate = c.exception_rate(excepting)
+    near = abs(rate - NATIONAL_EXCEPTION_RATE) <= EXCEPTION_TOLERANCE
+    console.print(f"pooled exception rate: [bold]{rate:.2%}[/] (England 2012/13: {NATIONAL_EXCEPTION_RATE:.1%}, "
+                  f"FACTS.md [S]; {'[green]within[/]' if near else '[red]outside[/]'} "
+                  f"±{EXCEPTION_TOLERANCE * 100:.1f} points) — exceptions / (denominator + exceptions) over the "
+                  f"{len(excepting)} indicators whose rules can except anyone")
+    off = c.registers_off_target(profile)
+    if off:
+        console.print(f"[red]registers outside ±{REGISTER_TOLERANCE:.0%} of the profile:[/] "
+                      + ", ".join(f"{r} {d:+.1%}" for r, d in off.items()))
+    else:
+        worst = max(dev, key=lambda r: abs(dev[r]))
+        console.print(f"every register within ±{REGISTER_TOLERANCE:.0%} of the profile "
+                      f"(largest: {worst} {dev[worst]:+.1%})")
     return c

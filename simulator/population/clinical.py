@@ -6,7 +6,8 @@ and CHD travel together), when it was diagnosed or resolved, and the monitoring 
 leaves in the record: blood pressures, lab tests, exception, refusal and maximal-therapy codes,
 the care processes the profile lists (reviews, drugs issued, immunisations, referrals, each a
 share of a condition's register or of an age/sex group, dated in a window or relative to the
-diagnosis or to another process), smoking status and cessation support.
+diagnosis or to another process, and coded only for patients who had, or had not, another),
+smoking status and cessation support.
 
 Every code comes from the catalogue's cluster files for the practice's code system (Read v2 or
 CTV3). All draws are made for every patient in a fixed order, whatever the code system, so an
@@ -138,6 +139,17 @@ class _Draw:
         return self.rng.standard_normal(self.n)
 
 
+def _systematic(p: np.ndarray, u0: float) -> np.ndarray:
+    """Patients chosen by systematic sampling: patient i with probability exactly p[i], as an
+    independent draw would, but the number chosen is sum(p) rounded up or down (u0 decides), not
+    sum(p) plus binomial noise. The patients come in a random order (generate.py permutes them),
+    so who is chosen is as random as before; what goes is the chance noise in the register's size,
+    which at ~100 patients (a small register of a 12-practice nation) is itself about 10 %."""
+    hi = np.cumsum(p) + u0
+    lo = hi - p
+    return np.floor(hi) > np.floor(lo)
+
+
 def _bp_values(d: BPDist, e1: np.ndarray, e2: np.ndarray):
     sys_ = np.rint(d.systolic_mean + d.systolic_sd * e1)
     dia = np.rint(d.diastolic_mean + d.diastolic_sd * (d.correlation * e1 + np.sqrt(1 - d.correlation ** 2) * e2))
@@ -170,12 +182,16 @@ def clinical_events(profile: Profile, cal: Calendar, rng: np.random.Generator, f
     for cid, c in profile.conditions.items():
         logit = (c.intercept + c.per_decade * age_dec + c.male * male + c.risk_loading * z
                  + fx.risk + fx.condition[cid])
-        has = (draw.u() < _sigmoid(logit)) & (age >= c.min_age)
+        has = _systematic(np.where(age >= c.min_age, _sigmoid(logit), 0.0), draw.u()[0])
         # everything else is drawn for the diagnosed only (a few per cent of the list)
         i = np.flatnonzero(has)
         k = len(i)
         end = obs_end[i]
-        yrs = rng.exponential(c.years_since_diagnosis_mean, k)
+        # years since diagnosis: exponential, from stratified uniforms (one per k-th of the
+        # distribution, in a random order), so a register that counts only recent diagnoses
+        # (cancer since 2003, fractures since April 2012) gets its expected share, not that plus chance
+        strata = (rng.permutation(k) + rng.random(k)) / max(k, 1)
+        yrs = -c.years_since_diagnosis_mean * np.log1p(-strata)
         avail = np.maximum(age[i] - c.min_age, 0.0)
         yrs = np.where(yrs > avail, rng.random(k) * avail, yrs)
         dx_i = end - np.floor(yrs * YEAR).astype(np.int64)
@@ -374,6 +390,8 @@ def _processes(procs: tuple[ProcessSpec, ...], ev: EventBlocks, rng: np.random.G
             for a in pr.among:
                 any_of |= had[a]
             elig &= any_of
+        for a in pr.unless:
+            elig &= ~had[a]
         kind = pr.when[0]
         anchor = None
         if kind == "relative":

@@ -48,6 +48,7 @@ from simulator.population.profile import Profile, ProfileError, check_list_size_
 
 PATIENTS_PER_PRACTICE_ID = 10**7  # patient_id = practice index * 10**7 + row
 STREAM_SIZE, STREAM_PEOPLE = 0, 1  # spawn_key (index, stream) of a practice's random streams
+STREAM_EFFECTS = 2  # spawn_key (pair, stream) of a pair of practices' random effects (see _practice_effects)
 _SEX = pa.array(["F", "M"])
 NO_DATE = -(2**40)  # day number standing for "no date" (null) in the arrays below
 
@@ -217,12 +218,21 @@ def _dates(days: np.ndarray) -> pa.Array:
     return pa.array(np.where(missing, 0, days).astype(np.int32), mask=missing).cast(pa.date32())
 
 
-def _practice_effects(profile: Profile, rng: np.random.Generator) -> PracticeEffects:
+def _practice_effects(profile: Profile, seed: int, practice_index: int) -> PracticeEffects:
+    """The practice's random effects, in mirrored pairs: practices 2k and 2k+1 draw the same normals
+    (their own stream, ``SeedSequence(seed, spawn_key=(k, STREAM_EFFECTS))``) and the odd one takes
+    them with the opposite sign. Each practice's effects are still normal with the profile's spread,
+    so the spread between practices is unchanged; but a pair's age tilts, risks, quality and
+    exception reporting cancel, so a small nation (the demo's 12 practices) averages close to the
+    profile instead of wandering ~10 % with the luck of a few practices' effects."""
+    rng = _rng(seed, practice_index // 2, STREAM_EFFECTS)
+    sign = -1.0 if practice_index % 2 else 1.0
     v = profile.variation
-    tilt = float(rng.normal(0, v.age_tilt_sd))
-    risk = float(rng.normal(0, v.risk_sd))
-    cond = {cid: float(rng.normal(0, c.condition_sd)) for cid, c in profile.conditions.items()}
-    return PracticeEffects(tilt, risk, cond, float(rng.normal(0, v.quality_sd)), float(rng.normal(0, v.exception_sd)))
+    tilt = sign * float(rng.normal(0, v.age_tilt_sd))
+    risk = sign * float(rng.normal(0, v.risk_sd))
+    cond = {cid: sign * float(rng.normal(0, c.condition_sd)) for cid, c in profile.conditions.items()}
+    return PracticeEffects(tilt, risk, cond, sign * float(rng.normal(0, v.quality_sd)),
+                           sign * float(rng.normal(0, v.exception_sd)))
 
 
 def generate_practice(profile: Profile, practice_row: dict, practice_index: int, seed: int, *,
@@ -247,7 +257,7 @@ def generate_practice(profile: Profile, practice_row: dict, practice_index: int,
     if nhs_offset is None:
         nhs_offset = first_ordinal(profile, practice_index, seed, list_size_range)
     rng = _rng(seed, practice_index, STREAM_PEOPLE)
-    fx = _practice_effects(profile, rng)
+    fx = _practice_effects(profile, seed, practice_index)
 
     dob, male, rf, rto, died = _people(profile, cal, size, rng, fx.age_tilt)
     order = rng.permutation(len(dob))

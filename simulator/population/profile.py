@@ -87,10 +87,12 @@ class ProcessSpec:
     lo..hi days (hi None: until the end of the record) after the diagnosis (name 'diagnosis')
     or after the date of an earlier process of the same list. Eligible: the condition's
     register (or, for the population list, everyone), narrowed by ``sex``/``min_age``/``max_age``
-    (and, for a condition, ``diagnosed_since``), and by ``among`` (patients who had any of the named earlier processes). ``shift``: the
-    practice effect that moves the probability (quality of care, exception reporting, or none).
-    ``older``: share of the eligible patients without a recent event who have one dated before
-    the window.
+    (and, for a condition, ``diagnosed_since``), by ``among`` (patients who had any of the named
+    earlier processes) and by ``unless`` (patients who had none of them: a drug declined or
+    contraindicated is coded for patients not on it, so the code excepts them rather than sitting
+    beside a met numerator). ``shift``: the practice effect that moves the probability (quality of
+    care, exception reporting, or none). ``older``: share of the eligible patients without a
+    recent event who have one dated before the window.
     """
 
     name: str | None
@@ -105,6 +107,7 @@ class ProcessSpec:
     min_age: int = 0
     max_age: int | None = None
     diagnosed_since: dt.date | None = None  # a condition's process: only patients diagnosed on or after
+    unless: tuple[str, ...] = ()  # only patients who had none of these named earlier processes
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,9 @@ class ConditionSpec:
     diagnosis_mix: tuple[tuple[str, float], ...] = ()  # several diagnosis clusters: (cluster, share)
     resolved_clusters: tuple[str, ...] = ()  # every resolving cluster (picked evenly); [0] is resolved_cluster
     active: float = 1.0  # share of unresolved diagnoses that meet the register's other requirement
+    register_since: dt.date | None = None  # the register counts only diagnoses dated on or after this day
+    register_window_years: float | None = None  # register_since to the achievement date, in years (set by the loader)
+    register_share: float = 1.0  # share of the otherwise counted diagnoses that a modelled care process lets in
 
     @property
     def diagnosis_clusters(self) -> tuple[str, ...]:
@@ -219,6 +225,7 @@ class Profile:
     practices_per_ccg: float
     ccgs_per_area_team: float
     age_weights: np.ndarray      # share of the list at each age 0..99 (sums to 1)
+    register_weights: np.ndarray  # per age on 1 January: registered on the achievement date / the 1 January list
     male_share: np.ndarray       # share male at each age 0..99
     mobility: np.ndarray         # relative chance of moving practice at each age (mean 1 over the list)
     joiners_per_year: float
@@ -371,12 +378,43 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
+def register_weights(age_weights: np.ndarray, mobility: np.ndarray, mortality: np.ndarray, joiners_per_year: float,
+                     leavers_per_year: float, quarter: float = 0.25) -> np.ndarray:
+    """Who is counted on a register on the achievement date, per age on 1 January, as a share of the
+    1 January list (QOF's raw prevalence divides the register at 31 March by the list at 1 January).
+
+    Mirrors :mod:`simulator.population.generate`: of the 1 January list a share ``quarter`` x
+    leavers x mobility leaves and ``quarter`` x the annual risk of death dies before the achievement
+    date; ``quarter`` x joiners of the list joins after 1 January, aged like the movers. Deaths fall
+    on the old, so the registers of old people's conditions lose a few per cent.
+    """
+    stay = (1.0 - np.minimum(quarter * leavers_per_year * mobility, 1.0)) * (1.0 - np.minimum(quarter * mortality, 1.0))
+    return age_weights * stay + quarter * joiners_per_year * age_weights * mobility
+
+
+def _in_window(c: ConditionSpec, ages: np.ndarray) -> np.ndarray:
+    """Share of diagnoses at each age (on the achievement date) dated inside the register's window.
+
+    The generator dates a diagnosis ``yrs`` ~ Exponential(years_since_diagnosis_mean) before the
+    end of the record, redrawn uniformly over the years available since ``min_age`` when it would
+    fall before them (simulator/population/clinical.py); the window is the last
+    ``register_window_years`` years.
+    """
+    if c.register_window_years is None:
+        return np.ones_like(ages)
+    t, m = c.register_window_years, c.years_since_diagnosis_mean
+    avail = np.maximum(ages - c.min_age, 1e-9)
+    return np.where(avail <= t, 1.0, 1.0 - math.exp(-t / m) + np.exp(-avail / m) * t / avail)
+
+
 def expected_register(c: ConditionSpec, intercept: float, age_weights: np.ndarray, male_share: np.ndarray,
                       risk_sd: float, years_to_achievement: float = 0.0) -> float:
     """Expected register over the whole list for a given intercept (latent and practice effects integrated).
 
-    ``age_weights`` describe the list on the list-size date; registers are counted on the achievement
-    date, ``years_to_achievement`` later.
+    ``age_weights`` describe the list on the list-size date (pass the profile's ``register_weights``
+    to count only those still registered on the achievement date, and the joiners since); registers
+    are counted on the achievement date, ``years_to_achievement`` later. A register that counts
+    only recent diagnoses (``register_since``) and ``register_share`` scale it down.
     """
     ages = np.arange(MAX_AGE) + 0.5 + years_to_achievement
     sd = math.sqrt(c.risk_loading ** 2 + risk_sd ** 2 + c.condition_sd ** 2)
@@ -384,18 +422,21 @@ def expected_register(c: ConditionSpec, intercept: float, age_weights: np.ndarra
     base = intercept + c.per_decade * (ages - 50.0) / 10.0
     p_f = _sigmoid(base[:, None] + sd * _GH_NODES[None, :]) @ _GH_WEIGHTS
     p_m = _sigmoid(base[:, None] + c.male + sd * _GH_NODES[None, :]) @ _GH_WEIGHTS
-    p = male_share * p_m + (1 - male_share) * p_f
-    return float(np.sum(age_weights * eligible * p) * (1.0 - c.resolved) * c.active)
+    p = (male_share * p_m + (1 - male_share) * p_f) * _in_window(c, ages)
+    return float(np.sum(age_weights * eligible * p) * (1.0 - c.resolved) * c.active * c.register_share)
 
 
 def _solve_intercept(r: _Reader, c: ConditionSpec, age_weights: np.ndarray, male_share: np.ndarray,
                      risk_sd: float, years: float) -> float:
     where = f"conditions.{c.id}.register_prevalence"
-    reachable = float(np.sum(age_weights[max(c.min_age, c.register_min_age):]) * (1.0 - c.resolved) * c.active)
+    lo_age = max(c.min_age, c.register_min_age)
+    ages = np.arange(MAX_AGE) + 0.5 + years
+    reachable = float(np.sum((age_weights * _in_window(c, ages))[lo_age:]) * (1.0 - c.resolved) * c.active
+                      * c.register_share)
     if c.register_prevalence >= 0.98 * reachable:
         raise r.fail(where, f"{c.register_prevalence} cannot be reached: only {reachable:.4f} of the list is old "
-                            f"enough (min_age {c.min_age}, register_min_age {c.register_min_age}), unresolved "
-                            f"and active")
+                            f"enough (min_age {c.min_age}, register_min_age {c.register_min_age}), unresolved, "
+                            f"active, diagnosed inside the register's window and counted")
     lo, hi = -40.0, 40.0
     for _ in range(80):
         mid = (lo + hi) / 2
@@ -572,11 +613,20 @@ def parse_profile(data: dict, path: Path | str = "profile") -> Profile:
 
     params = cat.parameters
     years = (params.achievement_date - params.list_size_date).days / 365.2425
-    conditions = {cid: replace(c, intercept=_solve_intercept(r, c, age_w, male, variation.risk_sd, years))
+    mortality = np.minimum(np.exp(ga + gb * np.arange(MAX_AGE, dtype=float)), 0.9)  # as Profile.mortality
+    reg_w = register_weights(age_w, mob, mortality, joiners, leavers)
+    for cid, c in conditions.items():
+        if c.register_since is not None:
+            if c.register_since >= params.achievement_date:
+                raise r.fail(f"conditions.{cid}.register_since", f"must be before the achievement date "
+                                                                 f"{params.achievement_date}")
+            window = (params.achievement_date - c.register_since).days / 365.2425
+            conditions[cid] = replace(c, register_window_years=window)
+    conditions = {cid: replace(c, intercept=_solve_intercept(r, c, reg_w, male, variation.risk_sd, years))
                   for cid, c in conditions.items()}
     return Profile(name=name, description=str(top.get("description") or "").strip(), year=year, path=path,
                    supplier_shares=shares, list_size=list_size, practices_per_ccg=per_ccg, ccgs_per_area_team=per_at,
-                   age_weights=age_w, male_share=male, mobility=mob, joiners_per_year=joiners,
+                   age_weights=age_w, register_weights=reg_w, male_share=male, mobility=mob, joiners_per_year=joiners,
                    leavers_per_year=leavers, years_registered_mean=yrs_reg, gompertz_a=ga, gompertz_b=gb,
                    variation=variation, conditions=conditions, blood_pressure=bp, tests=tests, smoking=smoking,
                    achievement_date=params.achievement_date, list_size_date=params.list_size_date,
@@ -587,7 +637,7 @@ def parse_profile(data: dict, path: Path | str = "profile") -> Profile:
 def _condition(r: _Reader, w: str, cid: str, body: Any, clusters: dict) -> ConditionSpec:
     b = r.mapping(w, body, {"clusters", "register_prevalence", "register_min_age", "min_age", "per_decade", "male",
                             "risk_loading", "condition_sd", "resolved", "years_since_diagnosis_mean", "care"},
-                  {"diagnosis_shares", "active"})
+                  {"diagnosis_shares", "active", "register_since", "register_share"})
     cl = r.mapping(f"{w}.clusters", b["clusters"], {"diagnosis"}, {"resolved", "exception"})
     dx_names = cl["diagnosis"] if isinstance(cl["diagnosis"], list) else [cl["diagnosis"]]
     if not dx_names:
@@ -613,6 +663,17 @@ def _condition(r: _Reader, w: str, cid: str, body: Any, clusters: dict) -> Condi
     active = r.probability(f"{w}.active", b["active"]) if "active" in b else 1.0
     if active <= 0:
         raise r.fail(f"{w}.active", "must be above 0")
+    share = r.probability(f"{w}.register_share", b["register_share"]) if "register_share" in b else 1.0
+    if share <= 0:
+        raise r.fail(f"{w}.register_share", "must be above 0")
+    since = None
+    if "register_since" in b:
+        sb = r.mapping(f"{w}.register_since", b["register_since"], {"value", "tag", "source"}, {"note"})
+        r.provenance(f"{w}.register_since", sb)
+        try:
+            since = dt.date.fromisoformat(str(sb["value"]))
+        except ValueError:
+            raise r.fail(f"{w}.register_since.value", f"expected a date YYYY-MM-DD, got {sb['value']!r}") from None
     prev = r.figure(f"{w}.register_prevalence", b["register_prevalence"], 0, 1)
     resolved = r.probability(f"{w}.resolved", b["resolved"])
     if resolved > 0 and res is None:
@@ -664,7 +725,8 @@ def _condition(r: _Reader, w: str, cid: str, body: Any, clusters: dict) -> Condi
         condition_sd=r.figure(f"{w}.condition_sd", b["condition_sd"], 0, 5), resolved=resolved,
         years_since_diagnosis_mean=r.figure(f"{w}.years_since_diagnosis_mean", b["years_since_diagnosis_mean"], 0, 100,
                                             lo_open=True),
-        care=care, diagnosis_mix=mix, resolved_clusters=resolved_clusters, active=active)
+        care=care, diagnosis_mix=mix, resolved_clusters=resolved_clusters, active=active, register_since=since,
+        register_share=share)
 
 
 def _blood_pressure(r: _Reader, node: Any, clusters: dict, conditions: dict) -> BloodPressureSpec:
@@ -745,7 +807,7 @@ def _processes(r: _Reader, w: str, node: Any, clusters: dict, population: bool) 
     for i, item in enumerate(node):
         pw = f"{w}[{i}]"
         b = r.mapping(pw, item, {"when", "probability"},
-                      {"name", "cluster", "clusters", "among", "shift", "reading", "older", "who", "note"})
+                      {"name", "cluster", "clusters", "among", "unless", "shift", "reading", "older", "who", "note"})
         if ("cluster" in b) == ("clusters" in b):
             raise r.fail(pw, "give cluster or clusters (recorded the same day)")
         names_raw = [b["cluster"]] if "cluster" in b else b["clusters"]
@@ -762,6 +824,13 @@ def _processes(r: _Reader, w: str, node: Any, clusters: dict, population: bool) 
         for a in among:
             if a not in names:
                 raise r.fail(f"{pw}.among", f"{a!r} is not the name of a process listed before it")
+        unless = b.get("unless") or []
+        unless = [unless] if isinstance(unless, str) else unless
+        if not isinstance(unless, list):
+            raise r.fail(f"{pw}.unless", f"expected a name or a list of names, got {unless!r}")
+        for a in unless:
+            if a not in names:
+                raise r.fail(f"{pw}.unless", f"{a!r} is not the name of a process listed before it")
         when = r.mapping(f"{pw}.when", b["when"], set(), {"within_months", "since", "relative_to", "days"})
         if len({"within_months", "since", "relative_to"} & when.keys()) != 1:
             raise r.fail(f"{pw}.when", "give one of within_months, since, relative_to (with days)")
@@ -814,7 +883,7 @@ def _processes(r: _Reader, w: str, node: Any, clusters: dict, population: bool) 
             r.probability(f"{pw}.older", b["older"]) if "older" in b else 0.0, who.get("sex"),
             r.number(f"{pw}.who.min_age", who.get("min_age", 0), 0, MAX_AGE - 1, integer=True),
             r.number(f"{pw}.who.max_age", who["max_age"], 0, MAX_AGE - 1, integer=True) if "max_age" in who else None,
-            since))
+            since, tuple(unless)))
         if name is not None:
             names.add(name)
     return tuple(out)

@@ -322,9 +322,11 @@ def test_achievement_and_exceptions_look_like_england(nation20_check):
     c = nation20_check
     ratio = [i for i in c.indicators if default_catalogue().indicators[i].kind == "ratio"]  # yes/no: evidence counts
     for i in ratio:
-        assert 0.60 <= c.achievement(i) <= 0.95, (i, c.achievement(i))
+        a, d = c.achievement(i), c.indicators[i][1]
+        slack = 2 * (a * (1 - a) / d) ** 0.5 if d else 1.0  # two binomial sds: MH18 has ~60 patients here
+        assert 0.60 - slack <= a <= 0.95 + slack, (i, a, d)
     rate = c.exception_rate(c.indicators_with_exceptions(default_catalogue()))
-    assert 0.025 <= rate <= 0.065, rate
+    assert 0.03 <= rate <= 0.055, rate
     assert c.achievement("DM26") < c.achievement("DM27") < c.achievement("DM28")  # looser bar, more pass
     assert c.achievement("DM31") < c.achievement("DM30")
     assert c.indicators["SMOKE07"][2] == 0  # no exceptions for smoking

@@ -83,7 +83,8 @@ def test_every_figure_carries_a_trust_tag_and_a_source():
 def test_intercepts_are_solved_so_the_expected_register_meets_the_target(profile):
     years = (profile.achievement_date - profile.list_size_date).days / 365.2425
     for c in profile.conditions.values():
-        got = expected_register(c, c.intercept, profile.age_weights, profile.male_share, profile.variation.risk_sd, years)
+        got = expected_register(c, c.intercept, profile.register_weights, profile.male_share,
+                                profile.variation.risk_sd, years)
         assert got == pytest.approx(c.register_prevalence, rel=1e-6)
 
 
@@ -175,6 +176,11 @@ def _set(data: dict, dotted: str, value):
     ("conditions.STIA.diagnosis_shares.value", [0.5, 0.5], "conditions.STIA.diagnosis_shares"),
     ("conditions.CKD.clusters.resolved", ["CKD12_COD", "NO_SUCH_COD"], "conditions.CKD.clusters.resolved"),
     ("smoking.registers", ["DM", "ASTHMA"], "smoking.registers"),
+    ("conditions.CAN.register_since.value", "2003-13-01", "conditions.CAN.register_since.value"),
+    ("conditions.CAN.register_since.value", "2013-04-01", "conditions.CAN.register_since"),  # after 31 March 2013
+    ("conditions.CAN.register_since.tag", "X", "conditions.CAN.register_since.tag"),
+    ("conditions.OST.register_share.value", 0, "conditions.OST.register_share"),
+    ("conditions.OST.register_share.value", 1.2, "conditions.OST.register_share"),
 ])
 def test_an_impossible_value_is_refused_naming_its_field(tmp_path, dotted, value, field):
     msg = refused(tmp_path, _set(raw(), dotted, value))
@@ -237,6 +243,8 @@ def _first_process(data: dict, cid: str = "DM") -> dict:
     (lambda p: p.update(when={"relative_to": "flu", "days": [0, 10]}), "conditions.DM.care.processes[0].when.relative_to"),
     (lambda p: p.update(when={"relative_to": "diagnosis", "days": [10, 0]}), "conditions.DM.care.processes[0].when.days"),
     (lambda p: p.update(among="proteinuria"), "conditions.DM.care.processes[0].among"),       # named later, not before
+    (lambda p: p.update(unless="proteinuria"), "conditions.DM.care.processes[0].unless"),     # named later, not before
+    (lambda p: p.update(unless={"a": 1}), "conditions.DM.care.processes[0].unless"),
     (lambda p: p.update(shift="luck"), "conditions.DM.care.processes[0].shift"),
     (lambda p: p["probability"].update(value=1.5), "conditions.DM.care.processes[0].probability"),
     (lambda p: p["probability"].pop("source"), "conditions.DM.care.processes[0].probability"),
@@ -280,3 +288,45 @@ def test_the_active_share_scales_the_calibrated_register(profile):
     kw = dict(age_weights=profile.age_weights, male_share=profile.male_share, risk_sd=profile.variation.risk_sd)
     full = expected_register(dataclasses.replace(c, active=1.0), c.intercept, **kw)
     assert expected_register(c, c.intercept, **kw) == pytest.approx(full * c.active)
+
+
+# ------------------------------------------------------------------ what the register counts, solved for
+
+
+def test_registers_are_solved_among_those_still_registered_on_the_achievement_date(profile):
+    """QOF divides the register at 31 March by the list at 1 January: deaths and leavers since
+    1 January are off the register, joiners on it. Deaths fall on the old, joiners are young."""
+    w = profile.register_weights / profile.age_weights
+    assert w[85] < w[70] < w[50] < 1.0 < w[25]  # the oldest lose most to deaths; young adults gain joiners
+    assert w[90] == pytest.approx(1 - 0.25 * profile.mortality(90) - 0.25 * profile.leavers_per_year
+                                  * profile.mobility[90] * (1 - 0.25 * profile.mortality(90))
+                                  + 0.25 * profile.joiners_per_year * profile.mobility[90], rel=1e-9)
+    years = (profile.achievement_date - profile.list_size_date).days / 365.2425
+    dem = profile.conditions["DEM"]
+    on_jan_list = expected_register(dem, dem.intercept, profile.age_weights, profile.male_share,
+                                    profile.variation.risk_sd, years)
+    assert on_jan_list > dem.register_prevalence * 1.015  # dementia would come out >1.5 % short without it
+
+
+def test_a_register_of_recent_diagnoses_is_solved_for_its_window(profile):
+    """CAN counts cancers diagnosed since April 2003, OST fractures since April 2012: the loader
+    solves the diagnosis rate for the register, not for every diagnosis ever made."""
+    can, ost = profile.conditions["CAN"], profile.conditions["OST"]
+    assert can.register_since == dt.date(2003, 4, 1) and ost.register_since == dt.date(2012, 4, 1)
+    assert can.register_window_years == pytest.approx(10.0, abs=0.01)
+    kw = {"age_weights": profile.register_weights, "male_share": profile.male_share,
+          "risk_sd": profile.variation.risk_sd, "years_to_achievement": 0.25}
+    for c, at_least in ((can, 1.05), (ost, 1.15)):
+        every = expected_register(dataclasses.replace(c, register_window_years=None, register_share=1.0), c.intercept,
+                                  **kw)
+        assert every > c.register_prevalence * at_least, c.id  # what the old calibration hit instead of the register
+    assert ost.register_share == pytest.approx(0.9)
+    full = expected_register(dataclasses.replace(ost, register_share=1.0), ost.intercept, **kw)
+    assert expected_register(ost, ost.intercept, **kw) == pytest.approx(full * 0.9)
+
+
+def test_exception_codes_for_a_treatment_go_to_patients_not_on_it(profile):
+    chd = {p.clusters: p for p in profile.conditions["CHD"].care.processes}
+    assert chd[("BBEX_COD",)].unless == ("betablocker", "bbhf")
+    assert chd[("FLUEX_COD",)].unless == ("flu",)
+    assert {p.name for p in profile.conditions["CHD"].care.processes} >= {"betablocker", "bbhf", "flu"}
