@@ -36,6 +36,7 @@ from rich.table import Table
 from simulator.population import nhs_number, schema
 from simulator.population.generate import load_nation
 from simulator.qof.catalogue import default_catalogue
+from simulator.qof.targets import age_on
 
 FORMATS = ("text", "json", "html")
 TEMPLATES = Path(__file__).resolve().parents[1] / "reporting" / "templates"
@@ -100,10 +101,6 @@ def format_nhs_number(number: str) -> str:
 def _derived_seed(*parts) -> int:
     """A seed from the parts alone: unlike hash(), the same in every process."""
     return int.from_bytes(hashlib.sha256("/".join(map(str, parts)).encode()).digest()[:8], "big")
-
-
-def _age(born: dt.date, on: dt.date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def _fmt_value(v: float | None) -> str:
@@ -212,7 +209,7 @@ def export_records(population: Path | str, practice: str, *, nhs_numbers: Iterab
                           key=lambda e: (e.date, e.code, e.value is not None, e.value or 0))
         records.append(PatientRecord(
             index=i, nhs_number=format_nhs_number(p["nhs_number"]), sex=p["sex"], date_of_birth=p["date_of_birth"],
-            age=_age(p["date_of_birth"], min(ach, p["died_on"] or ach)), registered_from=p["registered_from"],
+            age=age_on(p["date_of_birth"], min(ach, p["died_on"] or ach)), registered_from=p["registered_from"],
             registered_to=p["registered_to"], died_on=p["died_on"], given_name=given, family_name=family,
             address=address, events=tuple(timeline)))
     return Export(population, nation.seed, ach, Practice(practice, row["name"] or "", supplier,
