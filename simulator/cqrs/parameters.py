@@ -22,9 +22,6 @@ from simulator.qof.targets import TargetPopulation
 DEFAULT_PATH = HERE / "parameters_2012_13.yaml"
 
 
-TargetGroup = TargetPopulation  # an additional service's group: who its payment is weighted by
-
-
 @dataclass(frozen=True)
 class CqrsParameters:
     aspiration_share: Decimal
@@ -32,7 +29,7 @@ class CqrsParameters:
     aspiration_default_points: Decimal
     entry_opens: dt.date
     entry_closes: dt.date
-    target_groups: dict[str, TargetGroup]  # by area
+    target_groups: dict[str, TargetPopulation]  # by area: who each additional service's payment is weighted by
     national_average_target_population: dict[str, Decimal] | None  # None: computed over the run
 
     @property
