@@ -1,7 +1,7 @@
 """Locust load profile: suppliers submitting practice extracts to GPES, which forwards each to CQRS.
 
-Run by `make load` (load/run_load.py), or by hand against `qofsim serve`:
-    locust -f load/locustfile.py --headless -u 20 -r 10 -t 30s --host http://127.0.0.1:PORT
+Run by `make load` (load/run_load.py), or by hand against a world started with `qofsim up`:
+    QOFSIM_SERVE_INFO=DIR/world.json locust -f load/locustfile.py --headless -u 20 -r 10 -t 30s --host GPES_URL
 Each simulated supplier asks GPES for an extraction request, then submits extracts for its
 practices (a fresh extract_id each time, so CQRS supersedes the practice's previous one), and
 now and then resends one it already sent (which must be answered as the first time).

@@ -1,4 +1,4 @@
-"""`make load`: serve the world on loopback, run Locust headless for a bounded time, check conservation.
+"""`make load`: bring the world up as processes on loopback (`qofsim up`), run Locust headless for a bounded time, check conservation.
 
 Writes Locust's CSV and HTML under --out, and conservation.json: every extract Locust saw accepted
 must be held by GPES and by CQRS (resends must add nothing). Exits non-zero if not.
@@ -27,21 +27,19 @@ def main() -> int:
     ap.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "qof-2012-13-infrastructure-test.yaml")
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
-    info_path = a.out / "serve.json"
-    info_path.unlink(missing_ok=True)
     bin_dir = Path(sys.executable).parent
-    # the services stop by themselves: serve for the load time plus set-up and a margin
-    server = subprocess.Popen([str(bin_dir / "qofsim"), "serve", str(a.scenario), "--reports", str(a.out / "runs"),
-                               "--urls-file", str(info_path), "--seconds", str(a.seconds + 120)])
+    world_dir = a.out / "world"
+    # the world as separate processes (qofsim up); brought down below, whatever happens
+    if subprocess.call([str(bin_dir / "qofsim"), "down", str(world_dir)], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL) == 0:
+        print(f"stopped an earlier world in {world_dir}")
+    if subprocess.call([str(bin_dir / "qofsim"), "up", str(a.scenario), "--dir", str(world_dir)]) != 0:
+        print("qofsim up failed", file=sys.stderr)
+        return 2
+    info_path = world_dir / "world.json"
     try:
-        deadline = time.monotonic() + 120
-        while not info_path.exists():
-            if server.poll() is not None or time.monotonic() > deadline:
-                print("qofsim serve did not come up", file=sys.stderr)
-                return 2
-            time.sleep(0.2)
         info = json.loads(info_path.read_text())
-        gpes, cqrs = info["urls"]["gpes"], info["urls"]["cqrs"]
+        gpes, cqrs = info["services"]["gpes"]["url"], info["services"]["cqrs"]["url"]
         before_gpes = len(requests.get(f"{gpes}/receipts", timeout=30).json())
         before_cqrs = len(requests.get(f"{cqrs}/extracts", timeout=30).json())
         tally = a.out / "tally.json"
@@ -51,6 +49,10 @@ def main() -> int:
                               "--host", gpes, "--csv", str(a.out / "locust"), "--html", str(a.out / "locust.html"),
                               "--only-summary", "--stop-timeout", "5"], env=env)
         counts = json.loads(tally.read_text()) if tally.exists() else {}
+        deadline = time.monotonic() + 120  # GPES forwards from its outbox: let it drain
+        while time.monotonic() < deadline and any(
+                r["forward_state"] == "pending" for r in requests.get(f"{gpes}/receipts", timeout=60).json()):
+            time.sleep(0.2)
         held_gpes = len(requests.get(f"{gpes}/receipts", timeout=60).json()) - before_gpes
         held_cqrs = len(requests.get(f"{cqrs}/extracts", timeout=60).json()) - before_cqrs
         result = {"seconds": a.seconds, "users": a.users, "accepted_by_locust": counts.get("accepted", 0),
@@ -60,11 +62,7 @@ def main() -> int:
         print(json.dumps(result, indent=2))
         return 0 if result["conserved"] and result["accepted_by_locust"] > 0 else 1
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        subprocess.call([str(bin_dir / "qofsim"), "down", str(world_dir)])
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The `qofsim` command line (Typer + Rich): generate, run, calc, serve, schema, catalogue, record."""
+"""The `qofsim` command line (Typer + Rich): generate, run, up, down, status, serve, calc, schema, catalogue, record."""
 
 from __future__ import annotations
 
@@ -61,23 +61,29 @@ def generate(practices: int = typer.Option(12, help="number of practices"),
 @app.command()
 def run(scenario: Path = typer.Argument(..., help="scenario YAML, e.g. scenarios/qof-2012-13-infrastructure-test.yaml"),
         reports: Path = typer.Option(Path("reports"), help="folder for reports/<run-id>/"),
-        run_id: Optional[str] = typer.Option(None, help="run id (default: timestamp-scenario)")):
+        run_id: Optional[str] = typer.Option(None, help="run id (default: timestamp-scenario)"),
+        world_dir: Optional[Path] = typer.Option(None, "--world", help="drive the world already up in this folder "
+                                                 "(qofsim up) instead of bringing one up")):
     """Run the whole flow for a scenario and reconcile; exits 1 on any discrepancy."""
     from simulator.population.profile import ProfileError
     from simulator.run import run_scenario
+    from simulator.run import CollectionTimeout
     from simulator.scenario import ScenarioError, load_scenario
+    from simulator.world import WorldError
 
     try:
         sc = load_scenario(scenario)
     except ScenarioError as exc:
         fail(str(exc))
+    if world_dir is not None and not (world_dir / "world.json").exists():
+        fail(f"--world: {world_dir} has no world.json (start one with `qofsim up SCENARIO --dir {world_dir}`)")
     console.rule(f"[bold]qofsim run[/] {sc.name}")
     with _bar() as bar:
         task = bar.add_task("generating practices", total=sc.practices)
         try:
             result = run_scenario(sc, reports, run_id, say=lambda m: bar.console.print(f"  {m}"),
-                                  progress=lambda done, total: bar.update(task, completed=done))
-        except (ScenarioError, ProfileError) as exc:
+                                  progress=lambda done, total: bar.update(task, completed=done), world_dir=world_dir)
+        except (ScenarioError, ProfileError, WorldError, CollectionTimeout) as exc:
             fail(str(exc))
     s = result.summary
     table = Table(title=f"run {s['run_id']}", show_header=False)
@@ -85,6 +91,8 @@ def run(scenario: Path = typer.Argument(..., help="scenario YAML, e.g. scenarios
                 "payment_instructions", "total_points", "total_payment_gbp"):
         table.add_row(key, f"{s[key]:,}" if isinstance(s[key], int) else str(s[key]))
     table.add_row("checks", f"{sum(s['checks'].values()):,} comparisons")
+    for e in s["expected_outcomes"]:
+        table.add_row(f"expected: {e['practice_code']}", f"{e['expected']} (GPES reports {e['reported']})")
     table.add_row("discrepancies", str(len(s["discrepancies"])))
     table.add_row("time", f"{s['timings_s']['total']} s")
     console.print(table)
@@ -145,37 +153,94 @@ def catalogue(unsourced: bool = typer.Option(False, "--unsourced", help="only ro
 
 
 @app.command()
-def serve(scenario: Path = typer.Argument(Path("scenarios/qof-2012-13-infrastructure-test.yaml")),
-          reports: Path = typer.Option(Path("reports"), help="folder for reports/<run-id>/"),
-          urls_file: Optional[Path] = typer.Option(None, help="write the services' URLs here as JSON"),
-          seconds: float = typer.Option(0, help="stop after this many seconds (0: until Ctrl-C)")):
-    """Generate the scenario's nation and keep every service up on loopback (for Locust or a real supplier)."""
-    from simulator.run import generate, new_run_id
+def serve(service: str = typer.Argument(..., help="gpes, cqrs or supplier"),
+          config: Optional[Path] = typer.Option(None, "--config", help="the service's YAML configuration file"),
+          port: Optional[int] = typer.Option(None, "--port", help="loopback port (else the file's or QOFSIM_<SERVICE>_PORT)"),
+          host: Optional[str] = typer.Option(None, "--host", help="loopback address (default 127.0.0.1)"),
+          database_url: Optional[str] = typer.Option(None, "--database-url", help="SQLAlchemy URL (else the file's "
+                                                     "or QOFSIM_<SERVICE>_DATABASE_URL)"),
+          workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes (gpes, cqrs)"),
+          log_level: str = typer.Option("warning", "--log-level")):
+    """Run one service alone: GPES here and your own supplier elsewhere, or CQRS under --workers N."""
+    from simulator.web.settings import ConfigError
+    from simulator.world.serve import serve as do_serve
+
+    try:
+        do_serve(service, config, {"port": port, "host": host, "database_url": database_url}, workers, log_level)
+    except ConfigError as exc:
+        fail(f"{service}: {exc}")
+
+
+@app.command()
+def up(scenario: Path = typer.Argument(..., help="scenario YAML"),
+       directory: Path = typer.Option(..., "--dir", help="the world's folder: world.json, configs, databases, logs")):
+    """Start the world as separate processes (CQRS, GPES, one per supplier) and write DIR/world.json."""
+    from simulator.run import check_faults, generate
     from simulator.scenario import ScenarioError, load_scenario
-    from simulator.qof.catalogue import default_catalogue
-    from simulator.world import world
+    from simulator.world import WorldError
+    from simulator.world import up as world_up
+    from simulator.world.processes import running_services
 
     try:
         sc = load_scenario(scenario)
     except ScenarioError as exc:
         fail(str(exc))
-    run_dir = reports / new_run_id(sc)
-    nation = generate(sc, run_dir)
-    partitions = {s: (nation.patients_path(s), nation.events_path(s)) for s in {p["supplier"] for p in nation.practices}}
-    with world(default_catalogue(), nation.practices, partitions, run_dir, list(sc.faults)) as w:
-        info = {"urls": w.urls, "run_dir": str(run_dir),
-                "practices": [{k: p[k] for k in ("practice_code", "supplier", "ccg_code")} for p in nation.practices]}
-        if urls_file:
-            urls_file.write_text(json.dumps(info, indent=2))
-        for k, v in w.urls.items():
-            console.print(f"{k:20} {v}")
-        sys.stdout.flush()
-        deadline = time.monotonic() + seconds if seconds else None
-        try:
-            while deadline is None or time.monotonic() < deadline:
-                time.sleep(0.2)
-        except KeyboardInterrupt:
-            pass
+    alive = running_services(directory)
+    if alive:
+        fail(f"{directory} already holds a running world ({', '.join(alive)}): `qofsim down {directory}` first")
+    with _bar() as bar:
+        task = bar.add_task("generating practices", total=sc.practices)
+        nation = generate(sc, directory, progress=lambda done, total: bar.update(task, completed=done))
+    try:
+        check_faults(sc, nation)
+        w = world_up(directory, nation, sc)
+    except (ScenarioError, WorldError) as exc:
+        fail(str(exc))
+    table = Table("service", "url", "pid", "database", title=f"world {sc.name}: {len(nation.practices)} practices")
+    for s in w.services.values():
+        table.add_row(s.name, s.url, str(s.pid), s.database_url)
+    console.print(table)
+    console.print(f"{directory / 'world.json'}; stop it with `qofsim down {directory}`")
+
+
+@app.command()
+def down(directory: Path = typer.Argument(..., help="a world's folder (qofsim up --dir)")):
+    """Stop every service of a world (SIGTERM, then SIGKILL after 15 s)."""
+    from simulator.world import WorldError
+    from simulator.world import down as world_down
+
+    try:
+        stopped = world_down(directory)
+    except WorldError as exc:
+        fail(str(exc))
+    console.print(f"stopped {len(stopped)} services" + (f": {', '.join(stopped)}" if stopped else " (none was running)"))
+
+
+@app.command()
+def status(directory: Path = typer.Argument(..., help="a world's folder (qofsim up --dir)"),
+           as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table")):
+    """Each service of a world: alive, healthy, and its counts. Exits 1 if any does not answer."""
+    from simulator.world import WorldError
+    from simulator.world import status as world_status
+
+    if not (directory / "world.json").exists():
+        fail(f"{directory}: no world.json (start one with `qofsim up SCENARIO --dir {directory}`)")
+    try:
+        rows = world_status(directory)
+    except WorldError as exc:
+        fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        table = Table("service", "url", "pid", "alive", "health", "counts")
+        for r in rows:
+            h = r["health"] or {}
+            counts = ", ".join(f"{k} {v}" for k, v in h.items() if k not in ("service", "ok"))
+            table.add_row(r["name"], r["url"], str(r["pid"]), "yes" if r["alive"] else "[red]no[/]",
+                          "ok" if r["health"] else f"[red]{r['error']}[/]", counts)
+        console.print(table)
+    if any(r["health"] is None for r in rows):
+        raise typer.Exit(1)
 
 
 @app.command()

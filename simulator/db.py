@@ -10,7 +10,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint,
                         create_engine, event)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -29,15 +29,31 @@ def utcnow() -> dt.datetime:
 # ---------------------------------------------------------------- GPES
 
 
+class GpesCollection(Base):
+    """One collection: a request to every supplier for the spec (migration 0004). Every count and
+    check of a run is scoped to its collection, so a world that lives on holds many."""
+
+    __tablename__ = "gpes_collections"
+    collection_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spec_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class GpesRequest(Base):
     __tablename__ = "gpes_requests"
     request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     spec_id: Mapped[str] = mapped_column(String(64))
     supplier: Mapped[str] = mapped_column(String(16))
     practices: Mapped[list] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(32))  # requested | completed | failed
-    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)  # why it failed
+    # requested (not yet dispatched) | dispatched (the supplier answered 202 with a job) | failed
+    status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)  # why it failed (or the last retry)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # migration 0004: collections, dispatch with retry, the supplier's job
+    collection_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class GpesReceipt(Base):
@@ -49,8 +65,30 @@ class GpesReceipt(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     body: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    forwarded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    forwarded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # CQRS acknowledged
     cqrs_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # migration 0004: the receipt row is also the outbox row (stored first, forwarded from here)
+    # pending (to forward) | acknowledged (CQRS answered 200/201) | refused (CQRS answered 4xx: not retried)
+    forward_state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    forward_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_forward_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # a forwarder holds it
+    forward_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class GpesRejection(Base):
+    """An extract GPES refused, with the reasons it gave (migration 0004). The body is not kept:
+    nothing of a refused extract is stored, only that it was refused and why."""
+
+    __tablename__ = "gpes_rejections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    supplier: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    practice_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    extract_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    reasons: Mapped[list] = mapped_column(JSON)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # ---------------------------------------------------------------- CQRS
@@ -68,6 +106,7 @@ class CqrsExtract(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     current: Mapped[bool] = mapped_column(Boolean, default=True)  # False once a later extract supersedes it
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # migration 0004
 
 
 class CqrsValue(Base):
@@ -126,6 +165,40 @@ class CqrsManualEntry(Base):
     denominator: Mapped[int | None] = mapped_column(Integer, nullable=True)
     entered_by: Mapped[str] = mapped_column(String(64))
     entered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- a supplier's own store
+
+
+class SupplierJob(Base):
+    """An extraction request a supplier accepted (202) and works through in the background
+    (migration 0004). A restarted supplier resumes every job not finished."""
+
+    __tablename__ = "supplier_jobs"
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    supplier: Mapped[str] = mapped_column(String(16))
+    request: Mapped[str] = mapped_column(Text)  # the ExtractionRequest as received (JSON)
+    status: Mapped[str] = mapped_column(String(16))  # accepted | running | done | failed
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SupplierSend(Base):
+    """Every body a supplier sent to GPES and GPES's answer (its outbox, migration 0004)."""
+
+    __tablename__ = "supplier_sends"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(64), index=True)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    practice_code: Mapped[str] = mapped_column(String(16))
+    extract_id: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[int] = mapped_column(Integer)  # GPES's HTTP status; 0: no answer (connection failed)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)  # GPES's reason on a refusal
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # ---------------------------------------------------------------- engine + migrations

@@ -15,7 +15,7 @@ from typing import Callable
 
 from simulator.cqrs.points import points_2dp
 from simulator.population.faults import RecordFaultError
-from simulator.population.generate import Nation, generate_nation
+from simulator.population.generate import Nation, generate_nation, load_nation
 from simulator.population.profile import load_profile
 from simulator.qof.catalogue import Catalogue, default_catalogue
 from simulator.cqrs.manual import manual_indicators
@@ -24,7 +24,9 @@ from simulator.qof import targets
 from simulator.qof.engines import reference
 from simulator.reconcile import reconcile
 from simulator.scenario import Scenario, ScenarioError
-from simulator.world import World, world
+from simulator.world import World
+from simulator.world import down as world_down
+from simulator.world import up as world_up
 
 Say = Callable[[str], None]
 
@@ -61,69 +63,147 @@ def check_faults(scenario: Scenario, nation: Nation) -> None:
         if f["practice"] not in known:
             raise ScenarioError(f"faults[{i}].practice: no practice {f['practice']} in this nation "
                                 f"(it has {', '.join(sorted(known)[:6])}…)")
+    for code in scenario.expect.get("missing", {}):
+        if code not in known:
+            raise ScenarioError(f"expect.missing.{code}: no practice {code} in this nation")
+    for name, p in scenario.suppliers.items():
+        for code in p.late:
+            if code not in known:
+                raise ScenarioError(f"suppliers.{name}.late: no practice {code} in this nation")
 
 
-def exercise(w: World, scenario: Scenario, say: Say) -> dict:
+class CollectionTimeout(RuntimeError):
+    pass
+
+
+def wait_for_collection(w: World, collection_id: str, timeout_s: float, poll_s: float = 0.05) -> dict:
+    """Until every request is dispatched or failed, every supplier job has finished, and nothing GPES
+    stored is still on its way to CQRS. Returns GPES's view of the collection."""
+    gpes = w.gpes()
+    suppliers = {name: w.supplier(name) for name in w.suppliers}
+    deadline = time.monotonic() + timeout_s
+    while True:
+        c = gpes.collection(collection_id)
+        waiting = [r["supplier"] for r in c["requests"] if r["status"] == "requested"]
+        for r in c["requests"]:
+            if r["status"] == "dispatched" and r["job_id"]:
+                try:
+                    job = suppliers[r["supplier"]].job(r["job_id"])
+                except Exception:  # a supplier restarting: ask again
+                    job = {"status": "unknown"}
+                if job["status"] not in ("done", "failed"):
+                    waiting.append(f"{r['supplier']} job {job['status']}")
+        in_flight = [p["practice_code"] for p in c["practices"] if p["status"] in ("received", "forwarded")]
+        if not waiting and not in_flight:
+            return c
+        if time.monotonic() > deadline:
+            raise CollectionTimeout(f"collection {collection_id} not finished after {timeout_s:.0f} s: waiting for "
+                                    f"{', '.join(waiting) or 'no supplier'}; {len(in_flight)} extracts not yet "
+                                    f"acknowledged by CQRS ({', '.join(in_flight[:5])})")
+        time.sleep(poll_s)
+
+
+def exercise(w: World, scenario: Scenario, say: Say, catalogue: Catalogue) -> dict:
     """Drive the flow over HTTP; returns what each step answered."""
     timings: dict[str, float] = {}
-    gpes, cqrs = w.gpes_client(), w.cqrs_client()
+    gpes, cqrs = w.gpes(), w.cqrs()
     t = time.perf_counter()
-    say(f"GPES publishes {gpes.spec().spec_id} and asks {len(w.suppliers)} suppliers for their extracts")
-    runs = gpes.collect()
+    spec = gpes.spec()
+    started = gpes.start_collection()
+    say(f"GPES publishes {spec.spec_id} and asks {len(started['requests'])} suppliers for their extracts "
+        f"(collection {started['collection_id']})")
+    collection = wait_for_collection(w, started["collection_id"], scenario.collection_timeout_s)
     timings["collect_s"] = time.perf_counter() - t
+    request_ids = [r["request_id"] for r in collection["requests"]]
+    say("Collected: " + ", ".join(f"{n} {k}" for k, n in sorted(collection["tally"].items())))
+    held = sorted({x["practice_code"] for x in cqrs.extracts(request_ids) if x["current"]})
     t = time.perf_counter()
     if scenario.manual_entries == "all":
-        held = sorted({x["practice_code"] for x in cqrs.extracts() if x["current"]})
         for p in held:
-            cqrs.enter_manual(p, manual_entries(w.cqrs.catalogue, p, scenario.seed))
-        say(f"{len(held)} practices entered their {len(manual_indicators(w.cqrs.catalogue))} manual indicators")
+            cqrs.enter_manual(p, manual_entries(catalogue, p, scenario.seed))
+        say(f"{len(held)} practices entered their {len(manual_indicators(catalogue))} manual indicators")
     timings["manual_entries_s"] = time.perf_counter() - t
     t = time.perf_counter()
     calc = cqrs.calculate()
     timings["calculate_s"] = time.perf_counter() - t
     say(f"CQRS calculated {calc['calculated']} practices")
     t = time.perf_counter()
-    for p in sorted({x["practice_code"] for x in cqrs.extracts() if x["current"]}):
+    for p in held:
         if scenario.declare == "all":
             cqrs.declare(p, declared_by=f"{p}-practice-manager")
             if scenario.approve == "all":
-                cqrs.decide(p, approver=w.cqrs.commissioner_of[p], decision="approve")
+                cqrs.decide(p, approver=w.commissioner_of(p), decision="approve")
     pay = cqrs.payment_run()
     timings["workflow_s"] = time.perf_counter() - t
     say(f"CQRS issued {len(pay.instructions)} payment instructions, £{pay.total_gbp}")
-    return {"runs": runs, "calculation": calc, "payment_run": pay, "timings": timings}
+    return {"collection": collection, "request_ids": request_ids, "calculation": calc, "payment_run": pay,
+            "timings": timings}
+
+
+def _expected_outcomes(scenario: Scenario, collection: dict, rec) -> list[dict]:
+    """Check what the scenario said it expects; discrepancies it foresaw are set aside as expected."""
+    status_of = {p["practice_code"]: p for p in collection["practices"]}
+    missing = scenario.expect.get("missing", {})
+    seen = []
+    for code, want in sorted(missing.items()):
+        got = status_of.get(code, {}).get("status")
+        rec.compare("expected outcome", code, got == want,
+                    f"expected GPES to report {code} {want}, it reports {got}"
+                    + (f" ({status_of[code]['reason']})" if status_of.get(code, {}).get("reason") else ""))
+        seen.append({"practice_code": code, "expected": want, "reported": got,
+                     "reason": status_of.get(code, {}).get("reason")})
+    foreseen = {"one extract per practice sent", "CQRS holds one current extract"}
+    kept = []
+    for d in rec.discrepancies:
+        if d.check in foreseen and d.practice_code in missing:
+            continue
+        if d.check in foreseen and d.practice_code in status_of:  # say why it is missing
+            p = status_of[d.practice_code]
+            d.detail += f"; GPES reports it {p['status']}" + (f": {p['reason']}" if p["reason"] else "")
+        kept.append(d)
+    rec.discrepancies[:] = kept
+    return seen
 
 
 def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id: str | None = None,
-                 say: Say = print, progress=None, catalogue: Catalogue | None = None) -> RunResult:
+                 say: Say = print, progress=None, catalogue: Catalogue | None = None,
+                 world_dir: Path | None = None) -> RunResult:
+    """Bring a world up in the run folder (or drive the one already up in ``world_dir``), run the
+    flow, reconcile this collection, bring it down (only if this run brought it up)."""
     catalogue = catalogue or default_catalogue()
     run_id = run_id or new_run_id(scenario)
     run_dir = Path(reports_dir) / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     t = time.perf_counter()
-    try:
-        nation = generate(scenario, run_dir, progress)
-    except RecordFaultError as exc:
-        raise ScenarioError(str(exc)) from None
-    check_faults(scenario, nation)
+    own_world = world_dir is None
+    if own_world:
+        try:
+            nation = generate(scenario, run_dir, progress)
+        except RecordFaultError as exc:
+            raise ScenarioError(str(exc)) from None
+        check_faults(scenario, nation)
+        say(f"Generated {len(nation.practices)} practices, {nation.n_patients:,} patients")
     generate_s = time.perf_counter() - t
-    say(f"Generated {len(nation.practices)} practices, {nation.n_patients:,} patients")
+    t = time.perf_counter()
+    if own_world:
+        world_dir = run_dir / "world"
+        world_up(world_dir, nation, scenario, say)
+    w = World.open(world_dir)
+    if not own_world:
+        w.reachable()
+        nation = load_nation(w.file.nation)
+        check_faults(Scenario(**{**scenario.__dict__, "faults": ()}), nation)
+        say(f"Driving the world in {world_dir} ({w.file.scenario}: {len(nation.practices)} practices)")
+    up_s = time.perf_counter() - t
+    try:
+        flow = exercise(w, scenario, say, catalogue)
+        gather = _gather(w, flow["request_ids"])
+    finally:
+        if own_world:
+            world_down(world_dir)
     partitions = {s: (nation.patients_path(s), nation.events_path(s))
                   for s in {p["supplier"] for p in nation.practices}}
-    with world(catalogue, nation.practices, partitions, run_dir, list(scenario.faults)) as w:
-        say("Services up on loopback: " + ", ".join(f"{k} {v}" for k, v in w.urls.items()))
-        flow = exercise(w, scenario, say)
-        cqrs = w.cqrs_client()
-        extracts = cqrs.extracts()
-        bodies = {x["extract_id"]: cqrs.extract_body(x["extract_id"]) for x in extracts}
-        achievements = {x["practice_code"]: cqrs.achievement(x["practice_code"]).model_dump(mode="json")
-                        for x in extracts if x["current"]}
-        manual = {p: cqrs.manual_entries(p) for p in achievements}
-        outboxes = [o for name in w.suppliers for o in w.supplier_client(name).outbox()]
-        receipts = w.gpes_client().receipts()
-        gpes_requests = w.gpes_client().get_json("/requests")
-        database_url = w.database_url
     oracle = oracle_targets = None
     t = time.perf_counter()
     if scenario.oracle:
@@ -134,33 +214,43 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
                 oracle.update(counts)
                 oracle_targets.update(groups)
     oracle_s = time.perf_counter() - t
+    final = [o for o in gather["outboxes"] if o["final"]]
     expected_rejections = sum(1 for f in scenario.faults if f["kind"] not in ("resend", "withhold"))
-    rec = reconcile(catalogue, nation.practices, outboxes, receipts, extracts, bodies, achievements,
-                    [i.model_dump(mode="json") for i in flow["payment_run"].instructions], oracle, expected_rejections,
-                    manual, oracle_targets)
-    sent = sum(r.extracts_sent for r in flow["runs"])
+    rec = reconcile(catalogue, nation.practices, final, gather["receipts"], gather["extracts"], gather["bodies"],
+                    gather["achievements"], [i.model_dump(mode="json") for i in flow["payment_run"].instructions],
+                    oracle, expected_rejections, gather["manual"], oracle_targets)
+    expected = _expected_outcomes(scenario, flow["collection"], rec)
+    achievements = gather["achievements"]
     total_points = sum((Decimal(a["total_points"]) for a in achievements.values()), Decimal(0))
     total_pay = sum((Decimal(a["payment_gbp"]) for a in achievements.values()), Decimal("0.00"))
+    database_url = w.file.services["cqrs"].database_url
     summary = {
         "run_id": run_id,
         "scenario": scenario.name,
+        "collection_id": flow["collection"]["collection_id"],
+        "world": str(Path(world_dir).resolve()) if not own_world else "run folder (brought up and down by this run)",
         "practices": len(nation.practices),
         "patients": nation.n_patients,
         "suppliers": {s: sum(1 for p in nation.practices if p["supplier"] == s) for s in sorted(partitions)},
-        "extracts_sent": sent,
-        "extracts_received": len(receipts),
-        "extracts_stored": len(extracts),
-        "extracts_rejected": sum(len(r.rejected) for r in flow["runs"]),
+        "extracts_sent": len(final),
+        "extracts_received": len(gather["receipts"]),
+        "extracts_stored": len(gather["extracts"]),
+        "extracts_rejected": sum(1 for o in final if o["status"] not in (200, 201)),
+        "sends_retried": sum(1 for o in gather["outboxes"] if not o["final"]),
         "payment_instructions": len(flow["payment_run"].instructions),
-        "gpes_requests": {r["supplier"]: r["status"] + (f": {r['reason']}" if r["reason"] else "") for r in gpes_requests},
+        "gpes_requests": {r["supplier"]: r["status"] + (f": {r['reason']}" if r["reason"] else "")
+                          for r in flow["collection"]["requests"]},
+        "collection": flow["collection"]["tally"],
+        "expected_outcomes": expected,
         "discrepancies": [d.as_dict() for d in rec.discrepancies],
         "checks": dict(rec.checks),
         "total_points": str(points_2dp(total_points)),
         "total_payment_gbp": str(total_pay),
-        "payment_instruction_file": str(Path(flow["payment_run"].file).relative_to(run_dir)),
+        "payment_instruction_file": _relative(Path(flow["payment_run"].file), run_dir),
         "national_prevalence": flow["calculation"]["national_prevalence"],
-        "database": "sqlite (run folder)" if database_url.startswith("sqlite") else database_url.split(":")[0],
-        "timings_s": {"generate": round(generate_s, 3), **{k[:-2]: round(v, 3) for k, v in flow["timings"].items()},
+        "database": "sqlite (one file per service)" if database_url.startswith("sqlite") else database_url.split(":")[0],
+        "timings_s": {"generate": round(generate_s, 3), "up": round(up_s, 3),
+                      **{k[:-2]: round(v, 3) for k, v in flow["timings"].items()},
                       "oracle": round(oracle_s, 3), "total": round(time.perf_counter() - started, 3)},
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -169,3 +259,24 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
 
     write_report(run_dir, summary, achievements, nation.practices, catalogue)
     return RunResult(run_dir, summary, achievements, nation)
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _gather(w: World, request_ids: list[str]) -> dict:
+    """Everything reconciliation reads, scoped to this collection's requests."""
+    cqrs = w.cqrs()
+    extracts = cqrs.extracts(request_ids)
+    achievements = {x["practice_code"]: cqrs.achievement(x["practice_code"]).model_dump(mode="json")
+                    for x in extracts if x["current"]}
+    return {"extracts": extracts,
+            "bodies": {x["extract_id"]: cqrs.extract_body(x["extract_id"]) for x in extracts},
+            "achievements": achievements,
+            "manual": {p: cqrs.manual_entries(p) for p in achievements},
+            "outboxes": [o for name in w.suppliers for o in w.supplier(name).outbox(request_ids)],
+            "receipts": w.gpes().receipts(request_ids)}

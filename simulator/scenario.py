@@ -6,10 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
 from simulator.population.faults import RecordFaultError, parse_record_faults
 from simulator.qof.catalogue import default_catalogue
 from simulator.supplier.faults import KINDS
+from simulator.supplier.personality import Personality
+
+SUPPLIER_NAMES = ("EMIS", "TPP", "INPS", "Microtest")
+# what a scenario may say it expects (anything else is refused, naming the key)
+EXPECT_KEYS = ("missing",)
+# a practice whose extract does not reach CQRS, and the status GPES must report for it
+MISSING_STATUSES = ("requested", "rejected", "not collected", "refused by CQRS")
 
 
 class ScenarioError(ValueError):
@@ -31,6 +39,8 @@ class Scenario:
     approve: str = "all"
     oracle: bool = True
     expect: dict = field(default_factory=dict)
+    suppliers: dict = field(default_factory=dict)  # supplier -> Personality (simulator/supplier/personality.py)
+    collection_timeout_s: float = 600.0
     path: Path | None = None
 
 
@@ -40,7 +50,8 @@ def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
 
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping")
-    unknown = set(data) - {"name", "description", "population", "faults", "workflow", "oracle", "expect"}
+    unknown = set(data) - {"name", "description", "population", "faults", "workflow", "oracle", "expect", "suppliers",
+                           "collection_timeout_s"}
     if unknown:
         raise fail(sorted(unknown)[0], "unknown field")
     pop = data.get("population") or {}
@@ -77,10 +88,38 @@ def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     for step in ("manual_entries", "declare", "approve"):
         if wf.get(step, "all") not in ("all", "none"):
             raise fail(f"workflow.{step}", "all or none")
+    suppliers = data.get("suppliers") or {}
+    if not isinstance(suppliers, dict):
+        raise fail("suppliers", "expected a mapping of supplier name to its personality")
+    personalities = {}
+    for name, spec in suppliers.items():
+        if name not in SUPPLIER_NAMES:
+            raise fail(f"suppliers.{name}", f"not a supplier (one of {', '.join(SUPPLIER_NAMES)})")
+        try:
+            personalities[name] = Personality.model_validate(spec or {})
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            raise fail(".".join(["suppliers", name, *map(str, e["loc"])]), e["msg"]) from None
+    expect = data.get("expect") or {}
+    if not isinstance(expect, dict):
+        raise fail("expect", "expected a mapping")
+    for key in expect:
+        if key not in EXPECT_KEYS:
+            raise fail(f"expect.{key}", f"unknown expectation (known: {', '.join(EXPECT_KEYS)})")
+    missing = expect.get("missing") or {}
+    if not isinstance(missing, dict):
+        raise fail("expect.missing", "a mapping of practice code to the status GPES reports, e.g. {A81005: requested}")
+    for code, st in missing.items():
+        if st not in MISSING_STATUSES:
+            raise fail(f"expect.missing.{code}", f"{st!r} is not one of {', '.join(MISSING_STATUSES)}")
+    timeout = data.get("collection_timeout_s", 600.0)
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+        raise fail("collection_timeout_s", f"seconds > 0, got {timeout!r}")
     return Scenario(name=str(data.get("name") or source), description=str(data.get("description") or ""),
                     profile=str(pop.get("profile", "england-2012-13")), practices=n, seed=seed, list_size_range=rng,
                     faults=tuple(faults), record_faults=record_faults, declare=wf.get("declare", "all"), manual_entries=wf.get("manual_entries", "all"), approve=wf.get("approve", "all"),
-                    oracle=bool(data.get("oracle", True)), expect=dict(data.get("expect") or {}))
+                    oracle=bool(data.get("oracle", True)), expect={"missing": dict(missing)},
+                    suppliers=personalities, collection_timeout_s=float(timeout))
 
 
 def load_scenario(path: Path) -> Scenario:

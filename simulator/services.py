@@ -32,7 +32,7 @@ def serve(name: str, app, sock: socket.socket | None = None, log_level: str = "w
     """Start ``app`` in a background thread on a loopback socket; returns once it accepts connections."""
     sock = sock or free_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host=LOOPBACK, port=port, log_level=log_level, access_log=False, lifespan="off")
+    config = uvicorn.Config(app, host=LOOPBACK, port=port, log_level=log_level, access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{name}", daemon=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -29,7 +29,7 @@ def create_app(cqrs: Cqrs) -> FastAPI:
 
     @app.get("/health")
     def health():
-        return {"service": "cqrs", "ok": True}
+        return {"service": "cqrs", "ok": True, **cqrs.counts()}
 
     @app.post("/extracts", status_code=201, responses={200: {"description": "already stored: the first receipt"}})
     async def receive(request: Request):
@@ -38,8 +38,9 @@ def create_app(cqrs: Cqrs) -> FastAPI:
         return JSONResponse(receipt.model_dump(mode="json"), status_code=201 if created else 200)
 
     @app.get("/extracts")
-    def extracts():
-        return cqrs.extracts()
+    def extracts(request_id: list[str] = Query(default=[])):
+        """Stored extracts (``request_id``, repeatable: only those answering these requests)."""
+        return cqrs.extracts(request_id or None)
 
     @app.get("/extracts/{extract_id}/body")
     def extract_body(extract_id: str):

@@ -7,14 +7,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from simulator.contracts import (AchievementSummary, ManualEntries, ManualEntryResult, PaymentRun, PracticeAchievement,
                                  Receipt, StoredManualEntry)
 from simulator.cqrs import achievement, manual, store, workflow
 from simulator.cqrs.parameters import CqrsParameters, default_parameters
-from simulator.db import CqrsExtract, CqrsWorkflow
+from simulator.db import CqrsExtract, CqrsPaymentInstruction, CqrsWorkflow
 from simulator.qof.catalogue import Catalogue
 
 
@@ -72,11 +72,20 @@ class Cqrs:
     def payment_run(self) -> PaymentRun:
         return workflow.payment_run(self.sessions, self.config, self.commissioner_of, self.out_dir)
 
-    def extracts(self) -> list[dict]:
+    def extracts(self, request_ids: list[str] | None = None) -> list[dict]:
+        q = select(CqrsExtract).order_by(CqrsExtract.practice_code, CqrsExtract.received_at)
+        if request_ids:
+            q = q.where(CqrsExtract.request_id.in_(request_ids))
         with self.sessions() as s:
-            return [{"extract_id": x.extract_id, "practice_code": x.practice_code, "supplier": x.supplier,
-                     "sha256": x.sha256, "current": x.current, "list_size": x.list_size}
-                    for x in s.scalars(select(CqrsExtract).order_by(CqrsExtract.practice_code, CqrsExtract.received_at))]
+            return [{"extract_id": x.extract_id, "request_id": x.request_id, "practice_code": x.practice_code,
+                     "supplier": x.supplier, "sha256": x.sha256, "current": x.current, "list_size": x.list_size}
+                    for x in s.scalars(q)]
+
+    def counts(self) -> dict:
+        with self.sessions() as s:
+            return {"extracts": s.scalar(select(func.count()).select_from(CqrsExtract)),
+                    "current": s.scalar(select(func.count()).select_from(CqrsExtract).where(CqrsExtract.current.is_(True))),
+                    "payment_instructions": s.scalar(select(func.count()).select_from(CqrsPaymentInstruction))}
 
     def extract_body(self, extract_id: str) -> bytes | None:
         with self.sessions() as s:

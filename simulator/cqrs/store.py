@@ -59,7 +59,8 @@ def _store(s: Session, x: Extract, body: bytes, digest: str, register_indicator:
               .values(current=False))
     s.execute(insert(CqrsExtract).values(
         extract_id=x.extract_id, practice_code=x.practice_code, spec_id=x.spec_id, achievement_date=x.achievement_date,
-        supplier=x.supplier, list_size=x.list_size, sha256=digest, body=body, received_at=received_at, current=True))
+        supplier=x.supplier, list_size=x.list_size, sha256=digest, body=body, received_at=received_at, current=True,
+        request_id=x.request_id))
     s.execute(insert(CqrsValue), [
         {"extract_id": x.extract_id, "practice_code": x.practice_code, "ind_code": ind, "field_name": f, "value": v}
         for ind, f, v in extract_to_rows(x, register_indicator)])

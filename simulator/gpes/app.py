@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from simulator.contracts import Extract, ExtractionRequest, ExtractionSpec
-from simulator.faces import install_error_handlers
+from simulator.faces import install_error_handlers, rejection
 from simulator.gpes.collect import Gpes
 
 
@@ -18,13 +20,24 @@ class NewRequest(BaseModel):
     practices: list[str] | None = None
 
 
-def create_app(gpes: Gpes) -> FastAPI:
-    app = FastAPI(title="qofsim GPES", version="1")
+def create_app(gpes: Gpes, background: bool = True) -> FastAPI:
+    """``background``: run the dispatcher and the forwarder in this process (off only in unit tests
+    that step them by hand)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        if background:
+            gpes.start()
+        yield
+        if background:
+            gpes.stop()
+
+    app = FastAPI(title="qofsim GPES", version="1", lifespan=lifespan)
     install_error_handlers(app)
 
     @app.get("/health")
     def health():
-        return {"service": "gpes", "ok": True}
+        return {"service": "gpes", "ok": True, **gpes.counts()}
 
     @app.get("/spec", response_model=ExtractionSpec)
     def spec():
@@ -39,9 +52,22 @@ def create_app(gpes: Gpes) -> FastAPI:
     def new_request(body: NewRequest):
         return gpes.create_request(body.supplier, body.practices)
 
-    @app.post("/collections")
+    @app.post("/collections", status_code=202)
     def collect():
-        return {"runs": [r.model_dump(mode="json") for r in gpes.collect()]}
+        """A collection: one extraction request per supplier, sent in the background (retried when a
+        supplier fails or stalls). Follow it at GET /collections/{collection_id}."""
+        return gpes.start_collection()
+
+    @app.get("/collections")
+    def collections():
+        return gpes.collections()
+
+    @app.get("/collections/{collection_id}", responses={404: {"description": "no such collection"}})
+    def collection(collection_id: str):
+        """Each request's status, and each practice's: requested, received, rejected (with the reasons),
+        forwarded (awaiting CQRS, with the last failure), acknowledged, refused by CQRS, not collected."""
+        c = gpes.collection(collection_id)
+        return c if c is not None else rejection(404, "collection_id", f"no collection {collection_id}")
 
     @app.post("/extracts", status_code=201, responses={200: {"description": "already received: the first receipt"}})
     async def receive(request: Request):
@@ -51,15 +77,16 @@ def create_app(gpes: Gpes) -> FastAPI:
 
     @app.post("/forwarding/retry")
     def retry():
-        return {"forwarded": gpes.retry_forwarding()}
+        """Every extract CQRS has not acknowledged is made due now; the forwarder sends them."""
+        return {"pending": gpes.retry_forwarding()}
 
     @app.get("/requests")
-    def requests_status():
-        """Every extraction request with its status (requested, completed, failed and why)."""
-        return gpes.requests_status()
+    def requests_status(collection_id: str | None = None):
+        """Every extraction request with its status (requested, dispatched, failed and why)."""
+        return gpes.requests_status(collection_id)
 
     @app.get("/receipts")
-    def receipts():
-        return gpes.receipts()
+    def receipts(request_id: list[str] = Query(default=[])):
+        return gpes.receipts(request_id or None)
 
     return app

@@ -1,26 +1,40 @@
-"""GPES: issue extraction requests to suppliers, receive their extracts, validate, track, forward.
+"""GPES: issue extraction requests to suppliers, receive their extracts, validate, store, forward.
 
-Plain functions over a database session factory; ``gpes/app.py`` is only the HTTP face.
+Plain functions over a database session factory; ``gpes/app.py`` is only the HTTP face. Nothing
+here waits inside a request for another service: a collection creates one request per supplier
+and returns; the *dispatcher* sends each request (retrying a supplier that fails or stalls, with
+back-off) and the supplier answers 202 with a job; extracts arrive later on ``receive``, which
+stores each valid one before answering; the *forwarder* sends stored extracts to CQRS from GPES's
+own table (a transactional outbox), retrying until CQRS acknowledges. A restarted GPES picks up
+both queues where its database left them.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import uuid
-
-import requests
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Mapping
 
-from sqlalchemy import insert, select, update
+import requests
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionRun, ExtractionSpec, Receipt, sha256
-from simulator.db import GpesReceipt, GpesRequest, utcnow
+from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionSpec, Receipt, sha256
+from simulator.db import GpesCollection, GpesReceipt, GpesRejection, GpesRequest, utcnow
 from simulator.gpes.forward import forward
-from simulator.gpes.validate import Conflict, ExtractInvalid, RequestView, validate
+from simulator.gpes.validate import Conflict, ExtractInvalid, RequestView, check_against_spec, parse_extract
 from simulator.transport.http import CqrsClient, ServiceError, SupplierClient
+
+log = logging.getLogger("qofsim.gpes")
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    return min(base * 2 ** max(attempt - 1, 0), cap)
 
 
 @dataclass
@@ -28,13 +42,23 @@ class Gpes:
     sessions: sessionmaker
     spec: ExtractionSpec
     practice_supplier: Mapping[str, str]  # the practice registry GPES trusts (ODS)
-    public_url: str = ""  # where suppliers submit; set once the server is listening
+    public_url: str = ""  # where suppliers submit
     suppliers: dict[str, SupplierClient] = field(default_factory=dict)
     cqrs: CqrsClient | None = None
+    dispatch_attempts: int = 6  # a supplier that fails this often is marked failed, with the last reason
+    retry_base_s: float = 0.1
+    retry_cap_s: float = 5.0
+    lease_s: float = 60.0  # a forwarder's claim on an outbox row (a killed GPES's claims lapse)
+    forward_batch: int = 64
+    _wake_dispatch: threading.Event = field(default_factory=threading.Event)
+    _wake_forward: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list = field(default_factory=list)
 
-    # ------------------------------------------------------------ requests
+    # ------------------------------------------------------------ collections and requests
 
-    def create_request(self, supplier: str, practices: list[str] | None = None) -> ExtractionRequest:
+    def create_request(self, supplier: str, practices: list[str] | None = None,
+                       collection_id: str | None = None) -> ExtractionRequest:
         own = sorted(p for p, s in self.practice_supplier.items() if s == supplier)
         if not own and supplier not in self.suppliers:
             raise ExtractInvalid([ErrorDetail(field="supplier", reason=f"unknown supplier {supplier!r}")])
@@ -46,35 +70,119 @@ class Gpes:
                                 practices=tuple(chosen), submit_to=f"{self.public_url}/extracts")
         with self.sessions.begin() as s:
             s.add(GpesRequest(request_id=req.request_id, spec_id=self.spec.spec_id, supplier=supplier,
-                              practices=list(chosen), status="requested"))
+                              practices=list(chosen), status="requested", collection_id=collection_id, attempts=0))
         return req
 
-    def collect(self) -> list[ExtractionRun]:
-        """Ask every supplier for its practices' extracts (they submit each one back to us).
+    def start_collection(self) -> dict:
+        """One request per supplier GPES knows, dispatched in the background; returns at once."""
+        collection_id = str(uuid.uuid4())
+        with self.sessions.begin() as s:
+            s.add(GpesCollection(collection_id=collection_id, spec_id=self.spec.spec_id, created_at=utcnow()))
+        for supplier in sorted(set(self.practice_supplier.values()) | set(self.suppliers)):
+            self.create_request(supplier, collection_id=collection_id)
+        self._wake_dispatch.set()
+        return self.collection(collection_id)
 
-        A supplier that cannot be reached or answers with an error does not stop the collection:
-        its request is marked failed with the reason, and the others go on (GPES tracked status
-        per supplier; what is missing shows up in reconciliation)."""
-        runs = []
-        for supplier, client in self.suppliers.items():
-            req = self.create_request(supplier)
-            try:
-                run = client.request_extraction(req)
-            except (ServiceError, requests.RequestException) as exc:
-                with self.sessions.begin() as s:
-                    r = s.get(GpesRequest, req.request_id)
-                    r.status, r.reason = "failed", str(exc)[:500]
-                continue
-            with self.sessions.begin() as s:
-                s.get(GpesRequest, req.request_id).status = "completed"
-            runs.append(run)
-        return runs
-
-    def requests_status(self) -> list[dict]:
+    def dispatch_due(self) -> int:
+        """Send every request that is due to its supplier; returns how many were dispatched."""
+        now = utcnow()
         with self.sessions() as s:
-            return [{"request_id": r.request_id, "supplier": r.supplier, "status": r.status, "reason": r.reason,
-                     "practices": len(r.practices)}
-                    for r in s.scalars(select(GpesRequest).order_by(GpesRequest.created_at))]
+            due = list(s.scalars(select(GpesRequest).where(
+                GpesRequest.status == "requested", GpesRequest.collection_id.is_not(None),
+                or_(GpesRequest.next_attempt_at.is_(None), GpesRequest.next_attempt_at <= now))
+                .order_by(GpesRequest.created_at)))
+        return sum(self._dispatch(r) for r in due)
+
+    def _dispatch(self, r: GpesRequest) -> bool:
+        client = self.suppliers.get(r.supplier)
+        req = ExtractionRequest(request_id=r.request_id, supplier=r.supplier, spec=self.spec,
+                                practices=tuple(r.practices), submit_to=f"{self.public_url}/extracts")
+        values: dict = {"attempts": r.attempts + 1}
+        if client is None:
+            values |= {"status": "failed", "reason": f"no address for supplier {r.supplier} in GPES's configuration"}
+        else:
+            try:
+                job = client.request_extraction(req)
+                values |= {"status": "dispatched", "job_id": job.get("job_id"), "reason": None}
+            except ServiceError as exc:
+                values["reason"] = str(exc)[:500]
+                if exc.status < 500:  # refused for good
+                    values["status"] = "failed"
+            except requests.RequestException as exc:
+                values["reason"] = f"{r.supplier} did not answer: {type(exc).__name__}"[:500]
+            if "status" not in values:
+                if values["attempts"] >= self.dispatch_attempts:
+                    values["status"] = "failed"
+                    values["reason"] = f"gave up after {values['attempts']} attempts: {values['reason']}"[:500]
+                else:
+                    values["next_attempt_at"] = utcnow() + timedelta(
+                        seconds=backoff(values["attempts"], self.retry_base_s, self.retry_cap_s))
+        with self.sessions.begin() as s:
+            s.execute(update(GpesRequest).where(GpesRequest.request_id == r.request_id).values(**values))
+        return values.get("status") == "dispatched"
+
+    def requests_status(self, collection_id: str | None = None) -> list[dict]:
+        q = select(GpesRequest).order_by(GpesRequest.created_at)
+        if collection_id:
+            q = q.where(GpesRequest.collection_id == collection_id)
+        with self.sessions() as s:
+            return [{"request_id": r.request_id, "collection_id": r.collection_id, "supplier": r.supplier,
+                     "status": r.status, "reason": r.reason, "attempts": r.attempts, "job_id": r.job_id,
+                     "practices": len(r.practices)} for r in s.scalars(q)]
+
+    def collections(self) -> list[dict]:
+        with self.sessions() as s:
+            return [{"collection_id": c.collection_id, "spec_id": c.spec_id, "created_at": c.created_at.isoformat()}
+                    for c in s.scalars(select(GpesCollection).order_by(GpesCollection.created_at))]
+
+    def collection(self, collection_id: str) -> dict | None:
+        """Per request and per practice: requested, received, rejected (with reasons), forwarded
+        (awaiting CQRS, with the last failure), acknowledged, or refused by CQRS."""
+        with self.sessions() as s:
+            c = s.get(GpesCollection, collection_id)
+            if c is None:
+                return None
+            reqs = list(s.scalars(select(GpesRequest).where(GpesRequest.collection_id == collection_id)
+                                  .order_by(GpesRequest.supplier)))
+            ids = [r.request_id for r in reqs]
+            receipts = list(s.scalars(select(GpesReceipt).where(GpesReceipt.request_id.in_(ids))
+                                      .order_by(GpesReceipt.received_at)))
+            rejections = list(s.scalars(select(GpesRejection).where(GpesRejection.request_id.in_(ids))
+                                        .order_by(GpesRejection.id)))
+        got: dict[tuple[str, str], list[GpesReceipt]] = {}
+        for x in receipts:
+            got.setdefault((x.request_id, x.practice_code), []).append(x)
+        refused: dict[tuple[str, str], list[GpesRejection]] = {}
+        for x in rejections:
+            refused.setdefault((x.request_id, x.practice_code), []).append(x)
+        practices = []
+        for r in reqs:
+            for p in r.practices:
+                row = {"practice_code": p, "supplier": r.supplier, "request_id": r.request_id, "extract_id": None,
+                       "status": "requested", "reason": None, "rejections": 0}
+                rej = refused.get((r.request_id, p), [])
+                row["rejections"] = len(rej)
+                if (r.request_id, p) in got:
+                    x = got[(r.request_id, p)][-1]
+                    row["extract_id"] = x.extract_id
+                    row["status"] = {"acknowledged": "acknowledged", "refused": "refused by CQRS"}.get(
+                        x.forward_state, "forwarded" if x.forward_attempts else "received")
+                    row["reason"] = x.forward_error
+                elif rej:
+                    row["status"] = "rejected"
+                    row["reason"] = "; ".join(f"{e['field']}: {e['reason']}" for e in rej[-1].reasons)[:1000]
+                elif r.status == "failed":
+                    row["status"] = "not collected"
+                    row["reason"] = f"request to {r.supplier} failed: {r.reason}"
+                practices.append(row)
+        tally: dict[str, int] = {}
+        for row in practices:
+            tally[row["status"]] = tally.get(row["status"], 0) + 1
+        return {"collection_id": c.collection_id, "spec_id": c.spec_id, "created_at": c.created_at.isoformat(),
+                "requests": [{"request_id": r.request_id, "supplier": r.supplier, "status": r.status,
+                              "reason": r.reason, "attempts": r.attempts, "job_id": r.job_id,
+                              "practices": len(r.practices)} for r in reqs],
+                "practices": practices, "tally": tally}
 
     def _request_view(self, request_id: str) -> RequestView | None:
         with self.sessions() as s:
@@ -84,49 +192,144 @@ class Gpes:
     # ------------------------------------------------------------ extracts
 
     def receive(self, body: bytes) -> tuple[Receipt, bool]:
-        """Validate, store, forward. Returns (receipt, created); a resubmission returns the first receipt."""
-        head = _head(body)
-        extract_id = head.get("extract_id") if isinstance(head.get("extract_id"), str) and head["extract_id"] else None
-        if extract_id is not None:
-            existing = self._receipt(extract_id)
-            if existing is not None:
-                if existing.sha256 != sha256(body):
-                    raise Conflict(f"extract_id {extract_id} was already received with different content")
-                return existing, False
-        request_id = head.get("request_id")
-        x = validate(body, self.spec, self.practice_supplier,
-                     self._request_view(request_id) if isinstance(request_id, str) else None)
+        """Validate and store (the receipt row is the outbox row). Returns (receipt, created); a
+        resubmission of the same bytes returns the first receipt. The body is parsed once."""
         digest = sha256(body)
+        try:
+            x = parse_extract(body)
+        except ExtractInvalid as exc:
+            self._reject(body, digest, exc)
+            raise
+        existing = self._receipt(x.extract_id)
+        if existing is not None:
+            if existing.sha256 != digest:
+                raise Conflict(f"extract_id {x.extract_id} was already received with different content")
+            return existing, False
+        try:
+            check_against_spec(x, self.spec, self.practice_supplier, self._request_view(x.request_id))
+        except ExtractInvalid as exc:
+            self._reject(body, digest, exc, x.request_id, x.supplier, x.practice_code, x.extract_id)
+            raise
         received_at = utcnow()
         try:
             with self.sessions.begin() as s:
                 s.execute(insert(GpesReceipt).values(extract_id=x.extract_id, request_id=x.request_id,
                                                      supplier=x.supplier, practice_code=x.practice_code,
-                                                     sha256=digest, body=body, received_at=received_at))
+                                                     sha256=digest, body=body, received_at=received_at,
+                                                     forward_state="pending", forward_attempts=0))
         except IntegrityError:  # a concurrent twin got there first
             existing = self._receipt(x.extract_id)
             if existing is None or existing.sha256 != digest:
                 raise Conflict(f"extract_id {x.extract_id} was already received with different content") from None
             return existing, False
-        forwarded = False
-        if self.cqrs is not None:
-            forwarded = self._forward(x.extract_id, body)
+        self._wake_forward.set()
         return Receipt(extract_id=x.extract_id, practice_code=x.practice_code, sha256=digest, status="accepted",
-                       received_at=received_at, forwarded=forwarded), True
+                       received_at=received_at, forwarded=False), True
 
-    def _forward(self, extract_id: str, body: bytes) -> bool:
-        answer = forward(self.cqrs, body)
-        ok = answer.status in (200, 201)
+    def _reject(self, body: bytes, digest: str, exc: ExtractInvalid, request_id=None, supplier=None, practice=None,
+                extract_id=None) -> None:
+        """Record that an extract was refused and why (not the extract: nothing of it is stored)."""
+        if request_id is None:
+            head = _head(body)
+            pick = lambda k, n: head.get(k)[:n] if isinstance(head.get(k), str) else None  # noqa: E731
+            request_id, supplier, practice, extract_id = (pick("request_id", 64), pick("supplier", 16),
+                                                          pick("practice_code", 16), pick("extract_id", 128))
         with self.sessions.begin() as s:
-            s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id)
-                      .values(cqrs_status=answer.status, forwarded_at=utcnow() if ok else None))
-        return ok
+            s.execute(insert(GpesRejection).values(request_id=request_id, supplier=supplier, practice_code=practice,
+                                                   extract_id=extract_id, sha256=digest,
+                                                   reasons=[e.model_dump() for e in exc.errors][:50], at=utcnow()))
+
+    # ------------------------------------------------------------ the outbox to CQRS
+
+    def forward_due(self) -> int:
+        """Claim due outbox rows, forward each, record the answer. Returns how many CQRS acknowledged."""
+        if self.cqrs is None:
+            return 0
+        now = utcnow()
+        with self.sessions.begin() as s:
+            ids = list(s.scalars(select(GpesReceipt.extract_id).where(
+                GpesReceipt.forward_state == "pending",
+                or_(GpesReceipt.next_forward_at.is_(None), GpesReceipt.next_forward_at <= now),
+                or_(GpesReceipt.lease_until.is_(None), GpesReceipt.lease_until <= now))
+                .order_by(GpesReceipt.received_at).limit(self.forward_batch)))
+            if not ids:
+                return 0
+            claimed = s.execute(update(GpesReceipt).where(
+                GpesReceipt.extract_id.in_(ids), GpesReceipt.forward_state == "pending",
+                or_(GpesReceipt.lease_until.is_(None), GpesReceipt.lease_until <= now))
+                .values(lease_until=now + timedelta(seconds=self.lease_s)).returning(GpesReceipt.extract_id))
+            ids = [row[0] for row in claimed]
+        acked = 0
+        for extract_id in ids:
+            acked += self._forward_one(extract_id)
+        return acked
+
+    def _forward_one(self, extract_id: str) -> bool:
+        with self.sessions() as s:
+            rec = s.get(GpesReceipt, extract_id)
+            body, attempts = rec.body, rec.forward_attempts + 1
+        values: dict = {"forward_attempts": attempts, "lease_until": None}
+        try:
+            answer = forward(self.cqrs, body)
+            values["cqrs_status"] = answer.status
+            if answer.status in (200, 201):
+                values |= {"forward_state": "acknowledged", "forwarded_at": utcnow(), "forward_error": None}
+            elif 400 <= answer.status < 500:
+                values |= {"forward_state": "refused", "forward_error": f"CQRS answered {answer.status}: "
+                                                                        f"{json.dumps(answer.json)}"[:500]}
+            else:
+                values["forward_error"] = f"CQRS answered {answer.status}"
+        except requests.RequestException as exc:
+            values["forward_error"] = f"CQRS did not answer: {type(exc).__name__}"
+        if values.get("forward_state") is None:
+            values["next_forward_at"] = utcnow() + timedelta(seconds=backoff(attempts, self.retry_base_s,
+                                                                             self.retry_cap_s))
+        with self.sessions.begin() as s:
+            s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id).values(**values))
+        return values.get("forward_state") == "acknowledged"
 
     def retry_forwarding(self) -> int:
-        """Forward again every accepted extract CQRS has not acknowledged (e.g. CQRS was down)."""
+        """Make every pending extract due now (e.g. CQRS is back) and wake the forwarder; returns how many."""
+        with self.sessions.begin() as s:
+            n = s.execute(update(GpesReceipt).where(GpesReceipt.forward_state == "pending")
+                          .values(next_forward_at=None)).rowcount
+        self._wake_forward.set()
+        return n
+
+    def outbox_pending(self) -> int:
         with self.sessions() as s:
-            pending = s.scalars(select(GpesReceipt).where(GpesReceipt.forwarded_at.is_(None))).all()
-        return sum(self._forward(rec.extract_id, rec.body) for rec in pending)
+            return s.scalar(select(func.count()).select_from(GpesReceipt).where(GpesReceipt.forward_state == "pending"))
+
+    # ------------------------------------------------------------ background workers
+
+    def start(self) -> None:
+        self._stop.clear()
+        for name, step, wake in (("dispatch", self.dispatch_due, self._wake_dispatch),
+                                 ("forward", self.forward_due, self._wake_forward)):
+            t = threading.Thread(target=self._loop, args=(step, wake), name=f"gpes-{name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._wake_dispatch.set()
+        self._wake_forward.set()
+        for t in self._threads:
+            t.join(timeout)
+        self._threads.clear()
+
+    def _loop(self, step, wake: threading.Event) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = step()
+            except Exception:  # a failing step is logged and retried, never kills the worker
+                log.exception("background step failed")
+                busy = 0
+            if not busy:
+                wake.wait(0.2)
+                wake.clear()
+
+    # ------------------------------------------------------------ views
 
     def _receipt(self, extract_id: str) -> Receipt | None:
         with self.sessions() as s:
@@ -134,18 +337,29 @@ class Gpes:
             if r is None:
                 return None
             return Receipt(extract_id=r.extract_id, practice_code=r.practice_code, sha256=r.sha256,
-                           status="accepted", received_at=r.received_at, forwarded=r.forwarded_at is not None)
+                           status="accepted", received_at=r.received_at, forwarded=r.forward_state == "acknowledged")
 
-    def receipts(self) -> list[dict]:
+    def receipts(self, request_ids: list[str] | None = None) -> list[dict]:
+        q = select(GpesReceipt).order_by(GpesReceipt.received_at, GpesReceipt.extract_id)
+        if request_ids:
+            q = q.where(GpesReceipt.request_id.in_(request_ids))
         with self.sessions() as s:
             return [{"extract_id": r.extract_id, "request_id": r.request_id, "supplier": r.supplier,
-                     "practice_code": r.practice_code, "sha256": r.sha256, "forwarded": r.forwarded_at is not None,
-                     "cqrs_status": r.cqrs_status}
-                    for r in s.scalars(select(GpesReceipt).order_by(GpesReceipt.received_at, GpesReceipt.extract_id))]
+                     "practice_code": r.practice_code, "sha256": r.sha256,
+                     "forwarded": r.forward_state == "acknowledged", "forward_state": r.forward_state,
+                     "forward_attempts": r.forward_attempts, "forward_error": r.forward_error,
+                     "cqrs_status": r.cqrs_status} for r in s.scalars(q)]
+
+    def counts(self) -> dict:
+        with self.sessions() as s:
+            by_state = dict(s.execute(select(GpesReceipt.forward_state, func.count()).group_by(GpesReceipt.forward_state)).all())
+            return {"collections": s.scalar(select(func.count()).select_from(GpesCollection)),
+                    "receipts": sum(by_state.values()), "forward": by_state,
+                    "rejections": s.scalar(select(func.count()).select_from(GpesRejection))}
 
 
 def _head(body: bytes) -> dict:
-    """The body's top-level fields if it is a JSON object (validation proper comes later)."""
+    """The body's top-level fields if it is a JSON object (used only to label a rejection)."""
     try:
         obj = json.loads(body)
     except (ValueError, UnicodeDecodeError):

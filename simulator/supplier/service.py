@@ -1,19 +1,50 @@
-"""One GP-system supplier: its own practices' records, an extraction on request, an outbox."""
+"""One GP-system supplier: its own practices' records, extraction jobs run in the background, an outbox.
+
+GPES's extraction request is answered at once (202 and a job id); the job runs the rules over the
+requested practices and submits each extract to the GPES this supplier is registered with, as the
+suppliers' extraction tools did. Jobs and every send live in the supplier's own database, so a
+supplier killed mid-job resumes on restart and resends (same extract ids) only what GPES never
+acknowledged or refused.
+"""
 
 from __future__ import annotations
 
-import json
+import logging
 import threading
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
 
-from simulator.contracts import ExtractionRequest, ExtractionRun, sha256
+from simulator.contracts import ExtractionRequest, sha256
+from simulator.db import SupplierJob, SupplierSend, utcnow
 from simulator.qof.catalogue import Catalogue
 from simulator.supplier.extract import build_extract, count, target_populations
 from simulator.supplier.faults import Faults
+from simulator.supplier.personality import Personality
 from simulator.transport.http import post_extract
+
+log = logging.getLogger("qofsim.supplier")
+JOB_NS = uuid.UUID("0f3c2a52-6a43-4d55-9c51-2f6a20121303")
+
+
+class RequestRefused(ValueError):
+    """An extraction request this supplier will not take: (field, reason) for a 422."""
+
+    def __init__(self, field_name: str, reason: str):
+        super().__init__(f"{field_name}: {reason}")
+        self.field = field_name
+        self.reason = reason
+
+
+def final(status: int) -> bool:
+    """GPES answered for good: accepted (2xx) or refused (4xx). 0 (no answer) and 5xx are retried."""
+    return 200 <= status < 500
 
 
 @dataclass
@@ -23,37 +54,151 @@ class Supplier:
     patients: Path
     events: Path
     practices: list[str]
-    outbox_path: Path
+    sessions: sessionmaker
+    gpes_url: str | None = None  # the GPES this supplier is registered with (None: whichever asks)
     faults: Faults = field(default_factory=Faults)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    personality: Personality = field(default_factory=Personality)
+    submit_deadline_s: float = 180.0  # keep retrying one extract this long (GPES down, restarting)
+    http_timeout_s: float = 30.0
+    _wake: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _worker: threading.Thread | None = None
 
-    def run(self, request: ExtractionRequest) -> ExtractionRun:
-        """Evaluate the rules over the requested practices (own practices only) and submit each extract."""
+    def __post_init__(self):
+        self.gate = self.personality.gate()
+
+    # ------------------------------------------------------------ the face calls these
+
+    def accept(self, request: ExtractionRequest) -> dict:
+        """Take an extraction request (idempotent on request_id): stored, then worked in the background."""
+        if request.supplier != self.name:
+            raise RequestRefused("supplier", f"this is {self.name}, not {request.supplier}")
         foreign = [p for p in request.practices if p not in self.practices]
         if foreign:
-            raise ValueError(f"practices: {foreign[0]} is not a {self.name} practice")
-        counts = count(self.catalogue, self.patients, self.events, list(request.practices))
-        groups = target_populations(request, self.patients)
-        sent, rejected = [], []
-        http = requests.Session()
-        for code in request.practices:
-            x = build_extract(request, counts[code], target_populations=groups.get(code, {}))
-            for body in self.faults.bodies(code, x.canonical_bytes()):
-                answer = post_extract(http, request.submit_to, body)
-                self._log(x.extract_id, code, request.request_id, body, answer.status)
-                (sent if answer.status in (200, 201) else rejected).append(x.extract_id)
-        return ExtractionRun(request_id=request.request_id, supplier=self.name, extracts_sent=len(sent) + len(rejected),
-                             extract_ids=tuple(dict.fromkeys(sent)), rejected=tuple(dict.fromkeys(rejected)))
+            raise RequestRefused("practices", f"{foreign[0]} is not a {self.name} practice")
+        if self.gpes_url and not request.submit_to.startswith(self.gpes_url.rstrip("/") + "/"):
+            raise RequestRefused("submit_to", f"{self.name} submits only to the GPES it is registered with "
+                                              f"({self.gpes_url}), not {request.submit_to}")
+        job_id = str(uuid.uuid5(JOB_NS, f"{self.name}/{request.request_id}"))
+        try:
+            with self.sessions.begin() as s:
+                s.execute(insert(SupplierJob).values(job_id=job_id, request_id=request.request_id, supplier=self.name,
+                                                     request=request.model_dump_json(), status="accepted",
+                                                     created_at=utcnow()))
+        except IntegrityError:
+            pass  # the same request again (GPES retried after a timeout): the same job
+        self._wake.set()
+        return self.job(job_id)
 
-    def _log(self, extract_id: str, practice: str, request_id: str, body: bytes, status: int) -> None:
-        line = json.dumps({"extract_id": extract_id, "practice_code": practice, "request_id": request_id,
-                           "sha256": sha256(body), "status": status, "body": body.decode()})
-        with self._lock, open(self.outbox_path, "a") as f:
-            f.write(line + "\n")
+    def job(self, job_id: str) -> dict | None:
+        with self.sessions() as s:
+            j = s.get(SupplierJob, job_id)
+            if j is None:
+                return None
+            sends = s.execute(select(SupplierSend.practice_code, SupplierSend.status)
+                              .where(SupplierSend.job_id == job_id)).all()
+        practices = len(ExtractionRequest.model_validate_json(j.request).practices)
+        answered = {p for p, st in sends if final(st)}
+        return {"job_id": j.job_id, "request_id": j.request_id, "supplier": j.supplier, "status": j.status,
+                "reason": j.reason, "practices": practices, "practices_answered": len(answered),
+                "sends": len(sends), "accepted": sum(1 for _, st in sends if st in (200, 201)),
+                "refused": sum(1 for _, st in sends if 400 <= st < 500),
+                "retried": sum(1 for _, st in sends if not final(st))}
 
-    def outbox(self) -> list[dict]:
-        if not self.outbox_path.exists():
-            return []
-        with open(self.outbox_path) as f:
-            return [json.loads(line) for line in f if line.strip()]
+    def jobs(self) -> list[dict]:
+        with self.sessions() as s:
+            ids = list(s.scalars(select(SupplierJob.job_id).order_by(SupplierJob.created_at)))
+        return [self.job(i) for i in ids]
 
+    def outbox(self, request_ids: list[str] | None = None) -> list[dict]:
+        """Every body sent and GPES's answer, in order; ``final`` is False for an attempt that got no
+        answer or a 5xx (it was retried)."""
+        q = select(SupplierSend).order_by(SupplierSend.id)
+        if request_ids:
+            q = q.where(SupplierSend.request_id.in_(request_ids))
+        with self.sessions() as s:
+            return [{"extract_id": o.extract_id, "practice_code": o.practice_code, "request_id": o.request_id,
+                     "job_id": o.job_id, "sha256": o.sha256, "status": o.status, "final": final(o.status),
+                     "answer": o.answer, "body": o.body.decode()} for o in s.scalars(q)]
+
+    # ------------------------------------------------------------ the background worker
+
+    def start(self) -> None:
+        """Start the worker; it resumes any job a previous process left unfinished."""
+        self._stop.clear()
+        self._worker = threading.Thread(target=self._loop, name=f"supplier-{self.name}-jobs", daemon=True)
+        self._worker.start()
+        self._wake.set()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._worker is not None:
+            self._worker.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            with self.sessions() as s:
+                job = s.scalars(select(SupplierJob).where(SupplierJob.status.in_(("accepted", "running")))
+                                .order_by(SupplierJob.created_at)).first()
+            if job is None:
+                self._wake.wait(1.0)
+                self._wake.clear()
+                continue
+            try:
+                self._run(job.job_id, ExtractionRequest.model_validate_json(job.request))
+            except Exception as exc:  # a job that cannot run is reported, never silently dropped
+                log.exception("job %s failed", job.job_id)
+                self._finish(job.job_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
+
+    def _finish(self, job_id: str, status: str, reason: str | None = None) -> None:
+        with self.sessions.begin() as s:
+            s.execute(update(SupplierJob).where(SupplierJob.job_id == job_id)
+                      .values(status=status, reason=reason, finished_at=utcnow()))
+
+    def _run(self, job_id: str, request: ExtractionRequest) -> None:
+        with self.sessions.begin() as s:
+            s.execute(update(SupplierJob).where(SupplierJob.job_id == job_id).values(status="running"))
+            done = {p for p, st in s.execute(select(SupplierSend.practice_code, SupplierSend.status)
+                                             .where(SupplierSend.job_id == job_id)) if final(st)}
+        todo = [p for p in request.practices if p not in done]
+        if todo:
+            counts = count(self.catalogue, self.patients, self.events, todo)
+            groups = target_populations(request, self.patients)
+            late = [p for p in todo if p in self.personality.late]
+            http = requests.Session()
+            for i, code in enumerate([p for p in todo if p not in late] + late):
+                if self._stop.is_set():
+                    return  # resumed by the next process
+                if code in late and i == len(todo) - len(late):
+                    self._stop.wait(self.personality.late_s)
+                x = build_extract(request, counts[code], target_populations=groups.get(code, {}))
+                for body in self.faults.bodies(code, x.canonical_bytes()):
+                    if not self._submit(http, job_id, request, code, x.extract_id, body):
+                        return
+        self._finish(job_id, "done")
+
+    def _submit(self, http: requests.Session, job_id: str, request: ExtractionRequest, practice: str,
+                extract_id: str, body: bytes) -> bool:
+        """Send one body until GPES answers for good; back off on no answer or 5xx. False: stopping."""
+        deadline = time.monotonic() + self.submit_deadline_s
+        delay = 0.05
+        while True:
+            try:
+                answer = post_extract(http, request.submit_to, body, timeout=self.http_timeout_s)
+                status, reason = answer.status, None if answer.status < 300 else str(answer.json)[:2000]
+            except requests.RequestException as exc:
+                status, reason = 0, f"{type(exc).__name__}: {exc}"[:2000]
+            with self.sessions.begin() as s:
+                s.execute(insert(SupplierSend).values(job_id=job_id, request_id=request.request_id,
+                                                      practice_code=practice, extract_id=extract_id,
+                                                      sha256=sha256(body), body=body, status=status, answer=reason,
+                                                      at=utcnow()))
+            if final(status):
+                return True
+            if time.monotonic() + delay > deadline:
+                raise RuntimeError(f"GPES gave no answer for {practice} within {self.submit_deadline_s:.0f} s "
+                                   f"(last: {reason})")
+            if self._stop.wait(delay):
+                return False
+            delay = min(delay * 2, 2.0)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import requests
 
-from simulator.contracts import (ExtractionRequest, ExtractionRun, ExtractionSpec, ManualEntries, ManualEntryResult,
+from simulator.contracts import (ExtractionRequest, ExtractionSpec, ManualEntries, ManualEntryResult,
                                  PaymentRun, PracticeAchievement, sha256)
 
 SHA_HEADER = "X-Content-SHA256"
@@ -64,13 +64,21 @@ def post_extract(http: requests.Session, url: str, body: bytes, timeout: float =
 
 
 class SupplierClient(_Client):
-    def request_extraction(self, request: ExtractionRequest) -> ExtractionRun:
+    def request_extraction(self, request: ExtractionRequest) -> dict:
+        """The supplier answers 202 at once with its job (the extracts follow, each sent to GPES)."""
         r = self.http.post(self._url("/extraction-requests"), data=request.model_dump_json(), headers=JSON,
-                           timeout=max(self.timeout, 600))
-        return ExtractionRun.model_validate_json(self._ok(r).content)
+                           timeout=self.timeout)
+        return self._ok(r, 202).json()
 
-    def outbox(self) -> list[dict]:
-        return self.get_json("/outbox")
+    def job(self, job_id: str) -> dict:
+        return self.get_json(f"/jobs/{job_id}")
+
+    def jobs(self) -> list[dict]:
+        return self.get_json("/jobs")
+
+    def outbox(self, request_ids: list[str] | None = None) -> list[dict]:
+        return self._ok(self.http.get(self._url("/outbox"), params={"request_id": request_ids or []},
+                                      timeout=self.timeout)).json()
 
 
 class GpesClient(_Client):
@@ -80,25 +88,33 @@ class GpesClient(_Client):
     def submit(self, body: bytes) -> Answer:
         return post_extract(self.http, self._url("/extracts"), body, self.timeout)
 
-    def collect(self) -> list[ExtractionRun]:
-        r = self._ok(self.http.post(self._url("/collections"), timeout=max(self.timeout, 1800)))
-        return [ExtractionRun.model_validate(x) for x in r.json()["runs"]]
+    def start_collection(self) -> dict:
+        """A new collection: one request per supplier, dispatched by GPES in the background."""
+        return self._ok(self.http.post(self._url("/collections"), timeout=self.timeout), 202).json()
+
+    def collection(self, collection_id: str) -> dict:
+        return self.get_json(f"/collections/{collection_id}")
+
+    def retry_forwarding(self) -> dict:
+        return self.post_json("/forwarding/retry")
 
     def create_request(self, supplier: str, practices: list[str] | None = None) -> ExtractionRequest:
         r = self._ok(self.http.post(self._url("/requests"), json={"supplier": supplier, "practices": practices},
                                     timeout=self.timeout), 201)
         return ExtractionRequest.model_validate_json(r.content)
 
-    def receipts(self) -> list[dict]:
-        return self.get_json("/receipts")
+    def receipts(self, request_ids: list[str] | None = None) -> list[dict]:
+        return self._ok(self.http.get(self._url("/receipts"), params={"request_id": request_ids or []},
+                                      timeout=self.timeout)).json()
 
 
 class CqrsClient(_Client):
     def forward(self, body: bytes) -> Answer:
         return post_extract(self.http, self._url("/extracts"), body, self.timeout)
 
-    def extracts(self) -> list[dict]:
-        return self.get_json("/extracts")
+    def extracts(self, request_ids: list[str] | None = None) -> list[dict]:
+        return self._ok(self.http.get(self._url("/extracts"), params={"request_id": request_ids or []},
+                                      timeout=self.timeout)).json()
 
     def extract_body(self, extract_id: str) -> bytes:
         return self._ok(self.http.get(self._url(f"/extracts/{extract_id}/body"), timeout=self.timeout)).content

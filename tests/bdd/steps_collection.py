@@ -15,7 +15,11 @@ from simulator.population.generate import generate_nation
 from simulator.population.profile import load_profile
 from simulator.qof.catalogue import default_catalogue
 from simulator.reconcile import nhs_numbers_in, reconcile
-from simulator.world import world
+from simulator.run import wait_for_collection
+from simulator.scenario import parse_scenario
+from simulator.world import World
+from simulator.world import down as world_down
+from simulator.world import up as world_up
 
 CAT = default_catalogue()
 
@@ -71,30 +75,32 @@ def _corrupt(ctx, supplier):
 
 @when("GPES collects the extraction from every supplier")
 def _collect(ctx):
-    nation = ctx["nation"]
-    partitions = {s: (nation.patients_path(s), nation.events_path(s)) for s in {p["supplier"] for p in nation.practices}}
-    w = ctx["stack"].enter_context(world(CAT, nation.practices, partitions, ctx["run_dir"], ctx["faults"]))
-    ctx["world"] = w
-    ctx["runs"] = w.gpes_client().collect()
-    ctx["calc"] = w.cqrs_client().calculate()
+    """The world as separate processes (one per service), as `qofsim up` starts it."""
+    scenario = parse_scenario({"name": "bdd", "faults": ctx["faults"]})
+    directory = ctx["run_dir"] / "world"
+    world_up(directory, ctx["nation"], scenario)
+    ctx["stack"].callback(world_down, directory)
+    w = ctx["world"] = World.open(directory)
+    ctx["collection"] = wait_for_collection(w, w.gpes().start_collection()["collection_id"], 300)
+    ctx["calc"] = w.cqrs().calculate()
 
 
 def _evidence(ctx):
     w = ctx["world"]
-    cqrs = w.cqrs_client()
+    cqrs = w.cqrs()
     extracts = cqrs.extracts()
     return {
         "extracts": extracts,
         "bodies": {x["extract_id"]: cqrs.extract_body(x["extract_id"]) for x in extracts},
-        "outboxes": [o for s in w.suppliers for o in w.supplier_client(s).outbox()],
-        "receipts": w.gpes_client().receipts(),
+        "outboxes": [o for s in w.suppliers for o in w.supplier(s).outbox() if o["final"]],
+        "receipts": w.gpes().receipts(),
     }
 
 
 @when("every practice declares and its commissioner approves")
 def _declare_approve(ctx):
     w = ctx["world"]
-    cqrs = w.cqrs_client()
+    cqrs = w.cqrs()
     for p in ctx["nation"].practices:
         code = p["practice_code"]
         assert cqrs.declare(code, "practice manager")["state"] == "Awaiting Commissioning Organisation Approval"
@@ -103,7 +109,7 @@ def _declare_approve(ctx):
 
 @when("CQRS runs the payment")
 def _pay(ctx):
-    ctx["payment_run"] = ctx["world"].cqrs_client().payment_run()
+    ctx["payment_run"] = ctx["world"].cqrs().payment_run()
 
 
 @then(parsers.parse("CQRS holds one extract for each of the {n:d} practices"))
@@ -155,12 +161,11 @@ def _refused(ctx, n, field):
     ev = _evidence(ctx)
     refused = [o for o in ev["outboxes"] if o["status"] == 422]
     assert len(refused) == n
-    assert sum(len(r.rejected) for r in ctx["runs"]) == n
     assert ctx["target"] not in {r["practice_code"] for r in ev["receipts"]}
-    # the reason GPES gave is kept by the supplier's client; ask GPES again to read it
-    answer = ctx["world"].gpes_client().submit(refused[0]["body"].encode())
-    assert answer.status == 422
-    assert any(d["field"].startswith(field) for d in answer.json["detail"])
+    # GPES's collection status says why, and so does the answer the supplier kept
+    (row,) = [p for p in ctx["collection"]["practices"] if p["practice_code"] == ctx["target"]]
+    assert row["status"] == "rejected" and row["reason"].startswith(field), row
+    assert f"'field': '{field}" in refused[0]["answer"]
 
 
 @then("CQRS holds no extract for that practice")
@@ -183,7 +188,7 @@ def _one_instruction(ctx):
 @then("every payment re-derives to the penny from the counts CQRS stored")
 def _rederive(ctx):
     ev = _evidence(ctx)
-    cqrs = ctx["world"].cqrs_client()
+    cqrs = ctx["world"].cqrs()
     achievements = {x["practice_code"]: cqrs.achievement(x["practice_code"]).model_dump(mode="json") for x in ev["extracts"]}
     rec = reconcile(CAT, ctx["nation"].practices, ev["outboxes"], ev["receipts"], ev["extracts"], ev["bodies"],
                     achievements, [i.model_dump(mode="json") for i in ctx["payment_run"].instructions])
@@ -193,7 +198,7 @@ def _rederive(ctx):
 
 @then("the payment instructions add up to the total CQRS calculated")
 def _adds_up(ctx):
-    cqrs = ctx["world"].cqrs_client()
+    cqrs = ctx["world"].cqrs()
     calculated = sum(Decimal(cqrs.achievement(p["practice_code"]).payment_gbp) for p in ctx["nation"].practices)
     assert Decimal(ctx["payment_run"].total_gbp) == calculated > 0
 

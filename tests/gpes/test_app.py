@@ -2,6 +2,7 @@
 a resubmission is answered as the first time; forwarding keeps the bytes."""
 
 import json
+import time
 
 import pytest
 import requests
@@ -44,6 +45,17 @@ def extract(request_id: str, **over) -> dict:
     return body
 
 
+def acknowledged(gpes: GpesClient, n: int, timeout: float = 10) -> list[dict]:
+    """GPES's forwarder runs in the background: wait until n extracts are acknowledged by CQRS."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = [r for r in gpes.receipts() if r["forward_state"] == "acknowledged"]
+        if len(done) >= n:
+            return done
+        time.sleep(0.02)
+    raise AssertionError(f"{n} extracts not acknowledged in {timeout} s: {gpes.receipts()}")
+
+
 def nothing_stored(gpes: GpesClient, cqrs: CqrsClient) -> bool:
     return gpes.receipts() == [] and cqrs.extracts() == []
 
@@ -53,7 +65,8 @@ def test_a_good_extract_reaches_cqrs_byte_for_byte(services):
     req = gpes.create_request("TPP")
     raw = json.dumps(extract(req.request_id), indent=1).encode()  # not canonical: GPES must not re-serialise
     answer = gpes.submit(raw)
-    assert answer.status == 201 and answer.json["forwarded"] is True
+    assert answer.status == 201 and answer.json["forwarded"] is False  # stored first, forwarded from the outbox
+    acknowledged(gpes, 1)
     (held,) = cqrs.extracts()
     assert cqrs.extract_body(held["extract_id"]) == raw
 
@@ -63,7 +76,8 @@ def test_resubmission_is_answered_as_the_first_time_and_stores_nothing_new(servi
     body = canonical_json(extract(gpes.create_request("TPP").request_id))
     first, second = gpes.submit(body), gpes.submit(body)
     assert (first.status, second.status) == (201, 200)
-    assert first.json == second.json
+    assert {**first.json, "forwarded": None} == {**second.json, "forwarded": None}
+    acknowledged(gpes, 1)
     assert len(gpes.receipts()) == len(cqrs.extracts()) == 1
 
 
@@ -73,6 +87,7 @@ def test_same_id_other_content_is_409(services):
     gpes.submit(canonical_json(extract(rid)))
     answer = gpes.submit(canonical_json(extract(rid, list_size=1)))
     assert answer.status == 409 and answer.json["detail"][0]["field"] == "extract_id"
+    acknowledged(gpes, 1)
     assert len(cqrs.extracts()) == 1
 
 
@@ -141,9 +156,16 @@ def test_a_supplier_that_cannot_be_reached_fails_alone(tmp_path):
 
     db = sessions(f"sqlite:///{tmp_path / 'q.db'}")
     closed = free_socket()  # bound, never listening: connections are refused
-    gpes = Gpes(db, SPEC, REGISTRY, public_url="http://127.0.0.1:9",
+    gpes = Gpes(db, SPEC, REGISTRY, public_url="http://127.0.0.1:9", dispatch_attempts=2, retry_base_s=0.01,
                 suppliers={"TPP": SupplierClient(f"http://127.0.0.1:{closed.getsockname()[1]}", timeout=2)})
-    assert gpes.collect() == []
-    (status,) = gpes.requests_status()
-    assert status["supplier"] == "TPP" and status["status"] == "failed" and status["reason"]
+    started = gpes.start_collection()
+    assert gpes.dispatch_due() == 0
+    time.sleep(0.05)
+    assert gpes.dispatch_due() == 0
+    status = {r["supplier"]: r for r in gpes.requests_status()}
+    assert status["TPP"]["status"] == "failed" and "gave up after 2 attempts" in status["TPP"]["reason"]
+    assert status["EMIS"]["status"] == "failed" and "no address for supplier EMIS" in status["EMIS"]["reason"]
+    view = gpes.collection(started["collection_id"])
+    tpp = [p for p in view["practices"] if p["supplier"] == "TPP"]
+    assert {p["status"] for p in tpp} == {"not collected"} and "TPP did not answer" in tpp[0]["reason"]
     closed.close()

@@ -50,10 +50,10 @@ def test_spec_is_parsed_into_the_contract():
 @responses.activate
 def test_extraction_request_round_trips():
     req = ExtractionRequest(request_id="r1", supplier="TPP", spec=SPEC, practices=("A81001",), submit_to=f"{GPES}/extracts")
-    responses.post(f"{SUP}/extraction-requests",
-                   json={"request_id": "r1", "supplier": "TPP", "extracts_sent": 1, "extract_ids": ["x"], "rejected": []})
-    run = SupplierClient(SUP).request_extraction(req)
-    assert run.extracts_sent == 1
+    responses.post(f"{SUP}/extraction-requests", status=202,
+                   json={"job_id": "j1", "request_id": "r1", "supplier": "TPP", "status": "accepted"})
+    job = SupplierClient(SUP).request_extraction(req)
+    assert job["job_id"] == "j1" and job["status"] == "accepted"
     assert json.loads(responses.calls[0].request.body)["practices"] == ["A81001"]
 
 

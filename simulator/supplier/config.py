@@ -1,0 +1,43 @@
+"""A supplier as a process of its own: its settings, and the service built from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from simulator import db
+from simulator.qof.catalogue import default_catalogue
+from simulator.supplier.faults import Faults
+from simulator.supplier.personality import Personality
+from simulator.supplier.service import Supplier
+from simulator.web.settings import ConfigError, ServiceSettings, read_practices
+
+
+class SupplierConfig(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="QOFSIM_SUPPLIER_", extra="forbid")
+
+    name: Literal["EMIS", "TPP", "INPS", "Microtest"]
+    patients: Path = Field(description="patients Parquet holding this supplier's practices")
+    events: Path = Field(description="events Parquet holding this supplier's practices")
+    practices_file: Path = Field(description="JSON registry; this supplier hosts the rows naming it")
+    gpes_url: str | None = Field(None, description="the GPES this supplier is registered with: it submits nowhere else")
+    faults: list[dict] = Field(default_factory=list, description="what it sends wrong, per practice (supplier/faults.py)")
+    personality: Personality = Field(default_factory=Personality)
+    submit_deadline_s: float = Field(180.0, gt=0, description="keep resending one extract this long before failing the job")
+
+
+def build(cfg: SupplierConfig, migrate: bool = True) -> Supplier:
+    for f in ("patients", "events"):
+        if not getattr(cfg, f).is_file():
+            raise ConfigError(f"{f}: no such file {getattr(cfg, f)}")
+    own = sorted(p.practice_code for p in read_practices(cfg.practices_file) if p.supplier == cfg.name)
+    try:
+        faults = Faults.from_list(cfg.faults)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return Supplier(cfg.name, default_catalogue(), cfg.patients, cfg.events, own,
+                    db.sessions(cfg.database_url, create=migrate), gpes_url=cfg.gpes_url, faults=faults,
+                    personality=cfg.personality, submit_deadline_s=cfg.submit_deadline_s)

@@ -1,0 +1,1 @@
+"""What every service's face shares: settings loading, error shapes."""

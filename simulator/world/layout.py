@@ -1,0 +1,43 @@
+"""``world.json``: what a running world is made of, for any client to find it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from simulator.web.settings import PracticeEntry
+
+
+class ServiceInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str  # gpes, cqrs, supplier-EMIS, ...
+    kind: str  # gpes | cqrs | supplier
+    url: str
+    pid: int
+    database_url: str
+    config: str  # its configuration file
+    log: str
+    command: list[str]  # how it was started (and is restarted)
+
+
+class WorldFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str
+    seed: int
+    nation: str  # the generated nation's folder (Parquet + manifest)
+    created_at: str
+    services: dict[str, ServiceInfo]
+    practices: list[PracticeEntry]
+
+    @classmethod
+    def read(cls, directory: Path) -> "WorldFile":
+        return cls.model_validate_json((Path(directory) / "world.json").read_text())
+
+    def write(self, directory: Path) -> None:
+        path = Path(directory) / "world.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(self.model_dump_json(indent=2) + "\n")
+        tmp.replace(path)

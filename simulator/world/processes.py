@@ -1,0 +1,274 @@
+"""Start, stop, restart and look at the world's processes.
+
+Each service is ``python -m simulator.cli serve KIND --config DIR/config/NAME.yaml --port P``,
+started in its own session with its output in ``DIR/logs/NAME.log``; ports are free loopback
+ports chosen before any starts, because every service's configuration names its peers' URLs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+import yaml
+
+from simulator import db
+from simulator.transport.http import CqrsClient, GpesClient, SupplierClient
+from simulator.world.layout import ServiceInfo, WorldFile
+
+LOOPBACK = "127.0.0.1"
+
+
+class WorldError(RuntimeError):
+    """The world cannot be started, found or reached: the message says what and where."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def _alive(pid: int, config: str) -> bool:
+    """The process exists and is the service started with this configuration (not a reused PID)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read().split(b"\0")
+    except OSError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return False
+    except OSError:
+        return False
+    return config.encode() in args
+
+
+def _database_url(directory: Path, kind: str, name: str) -> str:
+    env = os.environ.get(f"QOFSIM_{kind.upper()}_DATABASE_URL") if kind in ("gpes", "cqrs") else None
+    if env:
+        return env
+    return f"sqlite:///{(directory / f'{name}.db').resolve()}"
+
+
+def _command(kind: str, config: Path, port: int) -> list[str]:
+    return [sys.executable, "-m", "simulator.cli", "serve", kind, "--config", str(config), "--port", str(port)]
+
+
+def _spawn(info: ServiceInfo) -> subprocess.Popen:
+    log = open(info.log, "ab")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QOFSIM_GPES_", "QOFSIM_CQRS_", "QOFSIM_SUPPLIER_"))}
+    proc = subprocess.Popen(info.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                            start_new_session=True, cwd=Path(info.config).parent.parent)
+    log.close()
+    return proc
+
+
+def _wait_healthy(info: ServiceInfo, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{info.url}/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if proc.poll() is not None:
+            tail = Path(info.log).read_text(errors="replace").strip().splitlines()[-3:]
+            raise WorldError(f"{info.name} exited while starting: {' | '.join(tail) or 'no output'} ({info.log})")
+        time.sleep(0.05)
+    raise WorldError(f"{info.name} did not answer {info.url}/health within {timeout:.0f} s ({info.log})")
+
+
+def running_services(directory: Path) -> list[str]:
+    path = Path(directory) / "world.json"
+    if not path.exists():
+        return []
+    w = WorldFile.read(directory)
+    return [s.name for s in w.services.values() if _alive(s.pid, s.config)]
+
+
+def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
+    """Start CQRS, GPES and one process per supplier of ``nation`` (a generated Nation) in ``directory``.
+
+    ``scenario``: its name, seed, supplier faults and supplier personalities are written into the
+    services' configuration files."""
+    directory = Path(directory).resolve()
+    alive = running_services(directory)
+    if alive:
+        raise WorldError(f"{directory} already holds a running world ({', '.join(alive)}): "
+                         f"`qofsim down {directory}` first")
+    for sub in ("config", "logs", "payments"):
+        (directory / sub).mkdir(parents=True, exist_ok=True)
+    practices = [{"practice_code": p["practice_code"], "supplier": p["supplier"], "ccg_code": p["ccg_code"]}
+                 for p in nation.practices]
+    registry = directory / "config" / "practices.json"
+    registry.write_text(json.dumps(practices, indent=1) + "\n")
+    suppliers = sorted({p["supplier"] for p in practices})
+    names = ["cqrs", "gpes", *[f"supplier-{s}" for s in suppliers]]
+    ports = {}
+    while len(set(ports.values())) < len(names):
+        ports = {n: free_port() for n in names}
+    url = {n: f"http://{LOOPBACK}:{ports[n]}" for n in names}
+    practice_supplier = {p["practice_code"]: p["supplier"] for p in practices}
+    infos: dict[str, ServiceInfo] = {}
+    for name in names:
+        kind = "supplier" if name.startswith("supplier-") else name
+        database_url = _database_url(directory, kind, name)
+        cfg: dict = {"database_url": database_url, "practices_file": str(registry)}
+        if kind == "cqrs":
+            cfg["payments_dir"] = str(directory / "payments")
+        elif kind == "gpes":
+            cfg |= {"cqrs_url": url["cqrs"], "public_url": url["gpes"],
+                    "suppliers": {s: url[f"supplier-{s}"] for s in suppliers}}
+        else:
+            s = name.removeprefix("supplier-")
+            personality = scenario.suppliers.get(s)
+            cfg |= {"name": s, "patients": str(nation.patients_path(s)), "events": str(nation.events_path(s)),
+                    "gpes_url": url["gpes"],
+                    "faults": [f for f in scenario.faults if practice_supplier.get(f["practice"]) == s],
+                    "personality": personality.model_dump() if personality else {}}
+        path = directory / "config" / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+        infos[name] = ServiceInfo(name=name, kind=kind, url=url[name], pid=0, database_url=database_url,
+                                  config=str(path), log=str(directory / "logs" / f"{name}.log"),
+                                  command=_command(kind, path, ports[name]))
+    for name in names:  # each database is created before any service starts: no two migrate one file
+        db.migrate(infos[name].database_url)
+    procs = {}
+    for name, info in infos.items():
+        procs[name] = _spawn(info)
+        info.pid = procs[name].pid
+    world = WorldFile(scenario=scenario.name, seed=scenario.seed, nation=str(Path(nation.out_dir).resolve()),
+                      created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                      services=infos, practices=practices)
+    world.write(directory)
+    try:
+        with ThreadPoolExecutor(len(infos)) as pool:
+            list(pool.map(lambda n: _wait_healthy(infos[n], procs[n]), infos))
+    except WorldError:
+        down(directory)
+        raise
+    say("Services up: " + ", ".join(f"{n} {i.url} (pid {i.pid})" for n, i in infos.items()))
+    return world
+
+
+def _terminate(pid: int, config: str, timeout: float) -> None:
+    if not _alive(pid, config):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid, config):
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+
+
+def down(directory: Path, timeout: float = 15) -> list[str]:
+    """Stop every service of the world in ``directory`` (SIGTERM, then SIGKILL after ``timeout``)."""
+    directory = Path(directory)
+    if not (directory / "world.json").exists():
+        raise WorldError(f"{directory}: no world.json (not a world started by `qofsim up`)")
+    w = WorldFile.read(directory)
+    stopped = [s.name for s in w.services.values() if _alive(s.pid, s.config)]
+    with ThreadPoolExecutor(max(len(w.services), 1)) as pool:
+        list(pool.map(lambda s: _terminate(s.pid, s.config, timeout), w.services.values()))
+    return stopped
+
+
+def kill(directory: Path, name: str) -> None:
+    """SIGKILL one service (for kill-and-restart tests): no clean shutdown, no flush."""
+    s = WorldFile.read(directory).services[name]
+    if _alive(s.pid, s.config):
+        os.kill(s.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _alive(s.pid, s.config) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+def restart(directory: Path, name: str) -> ServiceInfo:
+    """Start one service again with its own command (same port, same database) and wait for it."""
+    directory = Path(directory)
+    w = WorldFile.read(directory)
+    if name not in w.services:
+        raise WorldError(f"{name}: no such service in {directory} (it has {', '.join(w.services)})")
+    s = w.services[name]
+    _terminate(s.pid, s.config, 10)
+    proc = _spawn(s)
+    s.pid = proc.pid
+    w.write(directory)
+    _wait_healthy(s, proc)
+    return s
+
+
+def status(directory: Path) -> list[dict]:
+    """Each service: alive, its health answer (with its counts) or why there is none."""
+    w = WorldFile.read(directory)
+    out = []
+    for s in w.services.values():
+        row = {"name": s.name, "url": s.url, "pid": s.pid, "alive": _alive(s.pid, s.config), "health": None,
+               "error": None}
+        try:
+            r = requests.get(f"{s.url}/health", timeout=3)
+            row["health"] = r.json() if r.status_code == 200 else None
+            row["error"] = None if r.status_code == 200 else f"answered {r.status_code}"
+        except requests.RequestException as exc:
+            row["error"] = f"no answer: {type(exc).__name__}"
+        out.append(row)
+    return out
+
+
+@dataclass
+class World:
+    """A client's handle on a running world (from its world.json)."""
+
+    directory: Path
+    file: WorldFile
+
+    @classmethod
+    def open(cls, directory: Path) -> "World":
+        directory = Path(directory)
+        if not (directory / "world.json").exists():
+            raise WorldError(f"{directory}: no world.json (start one with `qofsim up SCENARIO --dir {directory}`)")
+        return cls(directory, WorldFile.read(directory))
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {n: s.url for n, s in self.file.services.items()}
+
+    @property
+    def suppliers(self) -> list[str]:
+        return [n.removeprefix("supplier-") for n in self.file.services if n.startswith("supplier-")]
+
+    @property
+    def practices(self) -> list[dict]:
+        return [p.model_dump() for p in self.file.practices]
+
+    def commissioner_of(self, practice: str) -> str:
+        return next(p.ccg_code for p in self.file.practices if p.practice_code == practice)
+
+    def gpes(self) -> GpesClient:
+        return GpesClient(self.file.services["gpes"].url)
+
+    def cqrs(self) -> CqrsClient:
+        return CqrsClient(self.file.services["cqrs"].url)
+
+    def supplier(self, name: str) -> SupplierClient:
+        return SupplierClient(self.file.services[f"supplier-{name}"].url)
+
+    def reachable(self) -> None:
+        """Raise WorldError naming every service that does not answer its health check."""
+        dead = [r["name"] + f" ({r['error']})" for r in status(self.directory) if r["health"] is None]
+        if dead:
+            raise WorldError(f"{self.directory}: not answering: {', '.join(dead)}")

@@ -1,0 +1,108 @@
+"""`qofsim serve gpes|cqrs|supplier`: one service alone, from its configuration file and environment.
+
+Everything that can be wrong with a configuration (a missing file, an unknown supplier, an
+unreachable database, a port in use) is found before the server starts, and reported as one line
+naming the setting. With ``--workers N`` uvicorn runs N processes from an import string; the
+schema is migrated once, before they start.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+
+from simulator.web.settings import ConfigError
+
+KINDS = ("gpes", "cqrs", "supplier")
+_ENV_CONFIG = "QOFSIM_SERVE_CONFIG"  # how uvicorn's worker processes find the file
+
+
+def _config(kind: str, path: Path | None, overrides: dict):
+    if kind == "gpes":
+        from simulator.gpes.config import GpesConfig as C
+    elif kind == "cqrs":
+        from simulator.cqrs.config import CqrsConfig as C
+    elif kind == "supplier":
+        from simulator.supplier.config import SupplierConfig as C
+    else:
+        raise ConfigError(f"service: {kind!r} is not one of {', '.join(KINDS)}")
+    return C.load(path, **overrides)
+
+
+def build_app(kind: str, cfg, migrate: bool = True) -> FastAPI:
+    try:
+        if kind == "gpes":
+            from simulator.gpes.app import create_app
+            from simulator.gpes.config import build
+        elif kind == "cqrs":
+            from simulator.cqrs.app import create_app
+            from simulator.cqrs.config import build
+        else:
+            from simulator.supplier.app import create_app
+            from simulator.supplier.config import build
+        return create_app(build(cfg, migrate=migrate))
+    except SQLAlchemyError as exc:
+        raise ConfigError(f"database_url: cannot use {_safe(cfg.database_url)}: "
+                          f"{str(getattr(exc, 'orig', exc) or exc).splitlines()[0]}") from None
+
+
+def _safe(url: str) -> str:
+    """The URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable URL)"
+
+
+def _check_port(host: str, port: int) -> None:
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port: {host}:{port} is already in use") from None
+        raise ConfigError(f"host: cannot bind {host}:{port}: {exc.strerror}") from None
+    finally:
+        s.close()
+
+
+def serve(kind: str, config: Path | None, overrides: dict, workers: int = 1, log_level: str = "warning") -> None:
+    import uvicorn
+
+    cfg = _config(kind, config, overrides)
+    if cfg.port == 0:
+        raise ConfigError("port: give a port (--port, the file, or QOFSIM_<SERVICE>_PORT)")
+    _check_port(cfg.host, cfg.port)
+    app = build_app(kind, cfg)  # migrates: once, here, before any worker starts
+    if workers <= 1:
+        uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=log_level, access_log=False)
+        return
+    if kind == "supplier":
+        raise ConfigError("workers: a supplier runs its jobs in one process (--workers 1)")
+    os.environ[_ENV_CONFIG] = str(config) if config else ""
+    prefix = f"QOFSIM_{kind.upper()}_"
+    for k, v in overrides.items():  # the workers re-read their settings: hand them the command line's
+        if v is not None:
+            os.environ[prefix + k.upper()] = str(v)
+    uvicorn.run(f"simulator.world.serve:{kind}_app", factory=True, host=cfg.host, port=cfg.port, workers=workers,
+                log_level=log_level, access_log=False)
+
+
+def _from_env(kind: str) -> FastAPI:
+    path = os.environ.get(_ENV_CONFIG) or None
+    return build_app(kind, _config(kind, Path(path) if path else None, {}), migrate=False)
+
+
+def gpes_app() -> FastAPI:
+    return _from_env("gpes")
+
+
+def cqrs_app() -> FastAPI:
+    return _from_env("cqrs")
