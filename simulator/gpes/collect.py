@@ -17,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionRun, ExtractionSpec, Receipt, sha256
+from simulator.contracts.errors import Conflict, ExtractInvalid
 from simulator.db import GpesReceipt, GpesRequest, utcnow
 from simulator.gpes.forward import forward
-from simulator.gpes.validate import Conflict, ExtractInvalid, RequestView, validate
+from simulator.gpes.validate import RequestView, validate
 from simulator.transport.http import CqrsClient, ServiceError, SupplierClient
 
 
