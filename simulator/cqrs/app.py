@@ -12,7 +12,7 @@ from simulator.contracts.headers import SHA_HEADER
 from simulator.cqrs.manual import EntryInvalid
 from simulator.cqrs.service import Cqrs
 from simulator.cqrs.workflow import WorkflowError
-from simulator.faces import install_error_handlers, rejection
+from simulator.web.errors import install_error_handlers, rejection
 
 
 def create_app(cqrs: Cqrs) -> FastAPI:

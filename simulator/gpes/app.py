@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from simulator.contracts import Extract, ExtractionRequest, ExtractionSpec
-from simulator.faces import install_error_handlers
 from simulator.gpes.collect import Gpes
+from simulator.web.errors import install_error_handlers
 
 
 class NewRequest(BaseModel):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from simulator.contracts import ExtractionRequest, ExtractionRun
-from simulator.faces import install_error_handlers, rejection
 from simulator.supplier.service import Supplier
+from simulator.web.errors import install_error_handlers, rejection
 
 
 def create_app(supplier: Supplier) -> FastAPI:
