@@ -15,7 +15,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Iterable, Mapping
 
-from simulator.cqrs.parameters import default_parameters
 from simulator.population.nhs_number import is_valid as is_valid_nhs_number
 from simulator.qof.catalogue import Catalogue
 from simulator.qof.engines import PracticeCounts
@@ -147,7 +146,7 @@ def qmas_payment(catalogue: Catalogue, body: dict, points: Mapping[str, Fraction
 def qmas_target_average(catalogue: Catalogue, bodies: Iterable[dict]) -> dict[str, Fraction]:
     """National average target population per group: CPI divisor x total target population / total
     list, over the extracts that carry the group (or the figures the parameters file fixes)."""
-    fixed = default_parameters().national_average_target_population  # an input CQRS was given, not its arithmetic
+    fixed = catalogue.parameters.national_average_target_population  # an input of the parameters file, not CQRS's arithmetic
     if fixed:
         return {k: Fraction(str(v)) for k, v in fixed.items()}
     bodies = list(bodies)

@@ -135,7 +135,7 @@ def calculate(catalogue: Catalogue, sessions: sessionmaker, previous_points: Map
     codes = [x.practice_code for x in extracts]
     counts = bulk.counts_from_fields(bulk.compile_catalogue(catalogue, params), codes, [x.list_size for x in extracts],
                                      [fields[c] for c in codes], [target_populations_of(fields[c]) for c in codes])
-    result = bulk.calculate(catalogue, counts, p.national_prevalence, params.national_average_target_population, params)
+    result = bulk.calculate(catalogue, counts, p.national_prevalence, p.national_average_target_population, params)
     calculated, kept = 0, 0
     with sessions.begin() as s:
         records = {(w.practice_code, w.achievement_date): w for w in s.scalars(select(CqrsWorkflow).where(

@@ -8,11 +8,11 @@ from fastapi.responses import JSONResponse
 
 from simulator.contracts import (AchievementSummary, ApprovalDecision, Declaration, ManualEntries, ManualEntryResult,
                                  PaymentRun, PracticeAchievement, StoredManualEntry)
+from simulator.contracts.headers import SHA_HEADER
 from simulator.cqrs.manual import EntryInvalid
 from simulator.cqrs.service import Cqrs
 from simulator.cqrs.workflow import WorkflowError
-from simulator.faces import install_error_handlers, rejection
-from simulator.transport.http import SHA_HEADER
+from simulator.web.errors import install_error_handlers, rejection
 
 
 def create_app(cqrs: Cqrs) -> FastAPI:

@@ -132,7 +132,7 @@ def calc(catalogue: Catalogue, values: Path, out: Path, list_sizes: Path | None 
     counts = bulk.counts_from_fields(bulk.compile_catalogue(catalogue, params), [k[0] for k in keys], sizes, fields,
                                      targets, only_present=True)
     result = bulk.calculate(catalogue, counts, catalogue.parameters.national_prevalence,
-                            params.national_average_target_population, params)
+                            catalogue.parameters.national_average_target_population, params)
     points_rows, payment_rows, long_rows = [], [], []
     for i, key in enumerate(keys):
         pv = practices[key]

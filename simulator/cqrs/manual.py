@@ -27,11 +27,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from simulator.contracts import ErrorDetail, ManualEntries, ManualEntry, ManualEntryResult, StoredManualEntry
+from simulator.contracts.errors import details
 from simulator.cqrs.longformat import DENOMINATOR, NUMERATOR
 from simulator.cqrs.parameters import CqrsParameters, default_parameters
 from simulator.cqrs.workflow import APPROVED, AWAITING_SP, PAID, ServiceConfig, WorkflowError, move
 from simulator.db import CqrsExtract, CqrsManualEntry, CqrsWorkflow, utcnow
-from simulator.gpes.validate import _loc
 from simulator.qof.catalogue import Catalogue, IndicatorDef
 
 CLOSED_STATES = (APPROVED, PAID)
@@ -60,7 +60,7 @@ def parse_entries(body: ManualEntries | Mapping) -> ManualEntries:
     try:
         return ManualEntries.model_validate(body)
     except ValidationError as exc:
-        raise EntryInvalid([ErrorDetail(field=_loc(tuple(e["loc"])), reason=e["msg"]) for e in exc.errors()]) from None
+        raise EntryInvalid(details(exc)) from None
 
 
 def check_entries(catalogue: Catalogue, entries: Sequence[ManualEntry]) -> None:

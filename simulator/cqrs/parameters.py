@@ -1,8 +1,10 @@
 """CQRS's own settings from ``parameters_2012_13.yaml``: aspiration, the manual-entry window and the
 additional services target populations. Each value keeps its trust tag in the YAML file.
 
-The catalogue loader (``simulator.qof.catalogue``) reads the money and dates every service
-shares; this module reads the keys only CQRS uses, with the same "fail loudly" rule.
+The catalogue loader (``simulator.qof.catalogue``) reads the money, dates and national figures
+every service (and the reconciliation) shares, ``national_prevalence`` and
+``national_average_target_population`` among them; this module reads the keys only CQRS uses,
+with the same "fail loudly" rule.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ class CqrsParameters:
     entry_opens: dt.date
     entry_closes: dt.date
     target_groups: dict[str, TargetPopulation]  # by area: who each additional service's payment is weighted by
-    national_average_target_population: dict[str, Decimal] | None  # None: computed over the run
 
     @property
     def group_of_area(self) -> dict[str, str]:
@@ -63,9 +64,6 @@ def load(path: Path = DEFAULT_PATH) -> CqrsParameters:
         groups = {g.area: g for g in targets.parse(_value(d, "additional_services_target_populations", name), name)}
     except targets.TargetError as e:
         raise CatalogueError(str(e)) from None
-    nat = _value(d, "national_average_target_population", name)
-    national = None if nat == "run" else {str(k): _dec(v, name, f"national_average_target_population.{k}")
-                                           for k, v in nat.items()}
     share = _dec(_value(d, "aspiration_share", name), name, "aspiration_share")
     if not 0 <= share <= 1:
         raise CatalogueError(f"{name}: aspiration_share {share} is not between 0 and 1")
@@ -75,7 +73,7 @@ def load(path: Path = DEFAULT_PATH) -> CqrsParameters:
     return CqrsParameters(
         aspiration_share=share, aspiration_months=months,
         aspiration_default_points=_dec(_value(d, "aspiration_default_points", name), name, "aspiration_default_points"),
-        entry_opens=opens, entry_closes=closes, target_groups=groups, national_average_target_population=national)
+        entry_opens=opens, entry_closes=closes, target_groups=groups)
 
 
 @lru_cache(maxsize=1)

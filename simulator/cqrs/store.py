@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from simulator.contracts import ErrorDetail, Extract, Receipt, sha256
+from simulator.contracts.errors import Conflict, ExtractInvalid, parse_extract
+from simulator.contracts.headers import SHA_HEADER
 from simulator.cqrs.longformat import extract_to_rows
 from simulator.db import CqrsExtract, CqrsValue, CqrsWorkflow, utcnow
-from simulator.gpes.validate import Conflict, ExtractInvalid, parse_extract
 
 
 def _receipt(row: CqrsExtract) -> Receipt:
@@ -25,7 +26,7 @@ def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, registe
            known_practices=None) -> tuple[Receipt, bool]:
     digest = sha256(body)
     if claimed_sha is not None and claimed_sha != digest:
-        raise ExtractInvalid([ErrorDetail(field="X-Content-SHA256",
+        raise ExtractInvalid([ErrorDetail(field=SHA_HEADER,
                                           reason=f"body checksum {digest} does not match the header {claimed_sha}")])
     x = parse_extract(body)
     if known_practices is not None and x.practice_code not in known_practices:

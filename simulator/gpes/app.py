@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from simulator.contracts import Extract, ExtractionRequest, ExtractionSpec
-from simulator.faces import install_error_handlers, rejection
 from simulator.gpes.collect import Gpes
+from simulator.web.errors import install_error_handlers, rejection
 
 
 class NewRequest(BaseModel):

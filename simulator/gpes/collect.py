@@ -25,9 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionSpec, Receipt, sha256
+from simulator.contracts.errors import Conflict, ExtractInvalid, parse_extract
 from simulator.db import GpesCollection, GpesReceipt, GpesRejection, GpesRequest, utcnow
 from simulator.gpes.forward import forward
-from simulator.gpes.validate import Conflict, ExtractInvalid, RequestView, check_against_spec, parse_extract
+from simulator.gpes.validate import RequestView, check_against_spec
 from simulator.transport.http import CqrsClient, ServiceError, SupplierClient
 
 log = logging.getLogger("qofsim.gpes")

@@ -1,7 +1,9 @@
 """Validate one supplier extract against the contract, the published spec and the request.
 
 Every problem is reported with the field it concerns, so a supplier can fix its extract from
-the 422 alone. Validation happens before anything is stored.
+the 422 alone. Validation happens before anything is stored. The contract check itself
+(``parse_extract``) and its error are shared with CQRS and live in ``simulator.contracts.errors``;
+what is here is GPES's own: the published spec and the request.
 """
 
 from __future__ import annotations
@@ -10,19 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Mapping
 
-from pydantic import ValidationError
-
 from simulator.contracts import ErrorDetail, Extract, ExtractionSpec
-
-
-class Conflict(Exception):
-    """The same extract_id arrived again with different content (HTTP 409 naming extract_id)."""
-
-
-class ExtractInvalid(Exception):
-    def __init__(self, errors: list[ErrorDetail]):
-        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
-        self.errors = errors
+from simulator.contracts.errors import ExtractInvalid, parse_extract
 
 
 @dataclass(frozen=True)
@@ -32,24 +23,6 @@ class RequestView:
     request_id: str
     supplier: str
     practices: frozenset[str]
-
-
-def _loc(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "body"
-
-
-def parse_extract(body: bytes) -> Extract:
-    """The contract alone (types, signs, numerator <= denominator)."""
-    try:
-        return Extract.model_validate_json(body)
-    except ValidationError as exc:
-        raise ExtractInvalid([ErrorDetail(field=_loc(tuple(e["loc"])), reason=e["msg"]) for e in exc.errors()]) from None
 
 
 def check_against_spec(x: Extract, spec: ExtractionSpec, practice_supplier: Mapping[str, str],

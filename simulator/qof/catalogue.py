@@ -92,6 +92,8 @@ class Parameters:
     national_prevalence: dict[str, Decimal] | None  # None: computed over the run
     apdf_one_areas: tuple[str, ...]
     target_populations: tuple[TargetPopulation, ...] = ()  # additional services, counted by suppliers
+    # additional services: national average target population per group; None: computed over the run
+    national_average_target_population: dict[str, Decimal] | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,9 @@ def load_parameters(path: Path) -> Parameters:
     date = lambda k: dt.date.fromisoformat(str(_param(d, k, name)))  # noqa: E731
     nat = _param(d, "national_prevalence", name)
     national = None if nat == "run" else {k: Decimal(str(v)) for k, v in nat.items()}
+    key = "national_average_target_population"
+    natp = _param(d, key, name)
+    national_target = None if natp == "run" else {str(k): _number(v, name, f"{key}.{k}") for k, v in natp.items()}
     return Parameters(
         spec_id=str(_param(d, "spec_id", name)),
         quality_service=str(_param(d, "quality_service", name)),
@@ -198,7 +203,15 @@ def load_parameters(path: Path) -> Parameters:
         national_prevalence=national,
         apdf_one_areas=tuple(_param(d, "apdf_one_areas", name)),
         target_populations=_targets(d, name),
+        national_average_target_population=national_target,
     )
+
+
+def _number(text, source: str, key: str) -> Decimal:
+    try:
+        return Decimal(str(text))
+    except InvalidOperation:
+        raise CatalogueError(f"{source}: parameter {key!r} is not a number: {text!r}") from None
 
 
 def _targets(d: dict, name: str) -> tuple[TargetPopulation, ...]:

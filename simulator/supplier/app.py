@@ -9,8 +9,8 @@ from fastapi import FastAPI, Query
 from fastapi.concurrency import run_in_threadpool
 
 from simulator.contracts import ExtractionRequest
-from simulator.faces import install_error_handlers, rejection
 from simulator.supplier.service import RequestRefused, Supplier
+from simulator.web.errors import install_error_handlers, rejection
 
 
 def create_app(supplier: Supplier, background: bool = True) -> FastAPI:

@@ -12,8 +12,8 @@ import requests
 
 from simulator.contracts import (ExtractionRequest, ExtractionSpec, ManualEntries, ManualEntryResult,
                                  PaymentRun, PracticeAchievement, sha256)
+from simulator.contracts.headers import SHA_HEADER
 
-SHA_HEADER = "X-Content-SHA256"
 JSON = {"Content-Type": "application/json"}
 
 

@@ -5,12 +5,11 @@ import json
 import pytest
 
 from simulator.contracts import canonical_json
+from simulator.contracts.errors import Conflict, ExtractInvalid
 from simulator.cqrs.service import Cqrs
-from simulator.cqrs.store import Conflict
 from simulator.cqrs.workflow import WorkflowError
 from simulator.db import sessions
 from simulator.gpes.spec import build_spec
-from simulator.gpes.validate import ExtractInvalid
 from simulator.qof.catalogue import default_catalogue
 
 CAT = default_catalogue()

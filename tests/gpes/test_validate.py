@@ -5,8 +5,9 @@ import json
 import pytest
 
 from simulator.contracts import canonical_json
+from simulator.contracts.errors import ExtractInvalid
 from simulator.gpes.spec import build_spec
-from simulator.gpes.validate import ExtractInvalid, RequestView, validate
+from simulator.gpes.validate import RequestView, validate
 from simulator.qof.catalogue import default_catalogue
 
 SPEC = build_spec(default_catalogue())

@@ -176,6 +176,34 @@ def test_refuses_a_rules_cluster_without_a_file(tmp_path, catalogue_dir):
         load_catalogue(folder)
 
 
+def _set_parameter(folder: Path, line_start: str, line: str) -> None:
+    path = folder / "parameters_2012_13.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    hits = [n for n, text in enumerate(lines) if text.startswith(line_start)]
+    assert len(hits) == 1, line_start
+    lines[hits[0]] = line + "\n"
+    path.write_text("".join(lines))
+
+
+def test_national_average_target_population_is_computed_over_the_run_unless_fixed(tmp_path, catalogue_dir):
+    """'run' in the shipped file; figures there (read by CQRS and the reconciliation alike) override it."""
+    assert load_catalogue(catalogue_dir).parameters.national_average_target_population is None
+    folder = _catalogue_copy(tmp_path, catalogue_dir)
+    _set_parameter(folder, "national_average_target_population:",
+                   'national_average_target_population: {value: {CS: "1500", MAT: 820.5}, tag: I}')
+    assert load_catalogue(folder).parameters.national_average_target_population == \
+        {"CS": Decimal("1500"), "MAT": Decimal("820.5")}
+
+
+def test_refuses_a_national_average_target_population_that_is_not_a_number(tmp_path, catalogue_dir):
+    folder = _catalogue_copy(tmp_path, catalogue_dir)
+    _set_parameter(folder, "national_average_target_population:",
+                   "national_average_target_population: {value: {CS: lots}, tag: I}")
+    with pytest.raises(CatalogueError, match=r"^parameters_2012_13\.yaml: parameter "
+                                             r"'national_average_target_population\.CS' is not a number: 'lots'"):
+        load_catalogue(folder)
+
+
 def test_refuses_rules_for_an_indicator_the_catalogue_does_not_extract(tmp_path, catalogue_dir):
     folder = _catalogue_copy(tmp_path, catalogue_dir)
     fields, rows = _rows(folder)

@@ -7,9 +7,10 @@ import pytest
 import responses
 
 from simulator.contracts import ExtractionRequest
+from simulator.contracts.headers import SHA_HEADER
 from simulator.gpes.spec import build_spec
 from simulator.qof.catalogue import default_catalogue
-from simulator.transport.http import SHA_HEADER, CqrsClient, GpesClient, ServiceError, SupplierClient
+from simulator.transport.http import CqrsClient, GpesClient, ServiceError, SupplierClient
 
 GPES, CQRS, SUP = "http://gpes.test", "http://cqrs.test", "http://tpp.test"
 SPEC = build_spec(default_catalogue())

@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from simulator.gpes.validate import Conflict, ExtractInvalid, _loc
+from simulator.contracts.errors import Conflict, ExtractInvalid, loc
 
 
 def rejection(status: int, field: str, reason: str) -> JSONResponse:
@@ -24,5 +24,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError):
-        detail = [{"field": _loc(tuple(p for p in e["loc"] if p != "body")), "reason": e["msg"]} for e in exc.errors()]
+        detail = [{"field": loc(tuple(p for p in e["loc"] if p != "body")), "reason": e["msg"]} for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": detail})
