@@ -93,6 +93,9 @@ def wait_for_collection(w: World, collection_id: str, timeout_s: float, poll_s: 
                     job = {"status": "unknown"}
                 if job["status"] not in ("done", "failed"):
                     waiting.append(f"{r['supplier']} job {job['status']}")
+        if not waiting:  # read again: what the finished jobs sent must be in the view returned
+            c = gpes.collection(collection_id)
+            waiting = [r["supplier"] for r in c["requests"] if r["status"] == "requested"]
         in_flight = [p["practice_code"] for p in c["practices"] if p["status"] in ("received", "forwarded")]
         if not waiting and not in_flight:
             return c

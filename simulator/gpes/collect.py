@@ -304,6 +304,11 @@ class Gpes:
     # ------------------------------------------------------------ background workers
 
     def start(self) -> None:
+        """Start the dispatcher and the forwarder. Claims a killed process held are released: a row
+        it may already have forwarded is forwarded again, which CQRS answers as the first time."""
+        with self.sessions.begin() as s:
+            s.execute(update(GpesReceipt).where(GpesReceipt.forward_state == "pending", GpesReceipt.lease_until.is_not(None))
+                      .values(lease_until=None))
         self._stop.clear()
         for name, step, wake in (("dispatch", self.dispatch_due, self._wake_dispatch),
                                  ("forward", self.forward_due, self._wake_forward)):

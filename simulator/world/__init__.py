@@ -6,4 +6,4 @@ a world through :class:`World`, over HTTP only.
 """
 
 from simulator.world.layout import ServiceInfo, WorldFile  # noqa: F401
-from simulator.world.processes import World, WorldError, down, restart, status, up  # noqa: F401
+from simulator.world.processes import World, WorldError, down, kill, restart, status, up  # noqa: F401

@@ -56,7 +56,11 @@ def _alive(pid: int, config: str) -> bool:
 
 
 def _database_url(directory: Path, kind: str, name: str) -> str:
-    env = os.environ.get(f"QOFSIM_{kind.upper()}_DATABASE_URL") if kind in ("gpes", "cqrs") else None
+    """QOFSIM_GPES_DATABASE_URL / QOFSIM_CQRS_DATABASE_URL (or QOFSIM_DATABASE_URL for both: their
+    tables never overlap), else a SQLite file of its own in the world's folder. Suppliers keep
+    their jobs in a SQLite file of their own."""
+    env = (os.environ.get(f"QOFSIM_{kind.upper()}_DATABASE_URL") or os.environ.get(db.ENV_URL)
+           if kind in ("gpes", "cqrs") else None)
     if env:
         return env
     return f"sqlite:///{(directory / f'{name}.db').resolve()}"

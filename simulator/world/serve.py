@@ -49,6 +49,8 @@ def build_app(kind: str, cfg, migrate: bool = True) -> FastAPI:
     except SQLAlchemyError as exc:
         raise ConfigError(f"database_url: cannot use {_safe(cfg.database_url)}: "
                           f"{str(getattr(exc, 'orig', exc) or exc).splitlines()[0]}") from None
+    except ImportError as exc:  # a URL whose driver is not installed
+        raise ConfigError(f"database_url: cannot use {_safe(cfg.database_url)}: no driver ({exc})") from None
 
 
 def _safe(url: str) -> str:
@@ -63,6 +65,7 @@ def _safe(url: str) -> str:
 
 def _check_port(host: str, port: int) -> None:
     s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart may follow a kill
     try:
         s.bind((host, port))
     except OSError as exc:
