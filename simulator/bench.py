@@ -3,7 +3,8 @@
 Each benchmark runs in a fresh process so its peak RSS is its own. Figures are printed and
 written to reports/bench/bench.json with the machine's core count.
 
-    python -m simulator.bench [--patients 1000000] [--scale 10000000] [--practices 8000] [--only generate,scale,engine,calc]
+    python -m simulator.bench [--patients 1000000] [--scale 10000000] [--practices 8000] [--extracts 8000]
+                              [--only generate,scale,engine,calc,collection]
 
 ``scale`` generates a second, larger nation so the two generate times can be compared (the
 issue's target: 10 M patients in at most 11 x the 1 M time, peak RSS at most 2 GiB whatever N).
@@ -12,6 +13,7 @@ issue's target: 10 M patients in at most 11 x the 1 M time, peak RSS at most 2 G
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -104,6 +106,140 @@ def bench_calc(practices: int, workdir: str) -> dict:
             "seconds": round(secs, 2), "peak_rss_mib": round(_peak_rss_mib()), "total_gbp": str(total)}
 
 
+def bench_collection(extracts: int, workdir: str, clients: int = 8) -> dict:
+    """The national collection through the services: ``extracts`` practice extracts (a registry of
+    that many practices in the 2012/13 supplier shares) posted by supplier clients to GPES, stored,
+    forwarded from GPES's outbox to CQRS, stored and acknowledged. GPES and CQRS run as the separate
+    processes ``qofsim up`` starts. The extracts are prepared before the clock starts, with counts
+    taken from a generated nation's practices (so this measures the services, not the engine).
+    """
+    import statistics
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psutil
+    import requests
+
+    from simulator.contracts import sha256
+    from simulator.gpes.spec import build_spec
+    from simulator.population.generate import generate_nation
+    from simulator.population.practices import build_practices
+    from simulator.population.profile import load_profile
+    from simulator.qof.catalogue import default_catalogue
+    from simulator.supplier.extract import build_extract, count
+    from simulator.transport.http import new_session
+    from simulator.world import down
+    from simulator.world.processes import free_port, launch
+    from simulator.contracts import ExtractionRequest
+
+    work = Path(workdir) / "collection"
+    profile = load_profile("england-2012-13")
+    cat = default_catalogue()
+    spec = build_spec(cat)
+    templates = generate_nation(profile, n_practices=24, seed=1, out_dir=work / "nation", list_size_range=(2000, 12000))
+    counts = {}
+    for sup in {p["supplier"] for p in templates.practices}:
+        counts.update(count(cat, templates.patients_path(sup), templates.events_path(sup),
+                            [p["practice_code"] for p in templates.practices_of(sup)]))
+    template_counts = [counts[p["practice_code"]] for p in templates.practices]
+    registry = [{k: r[k] for k in ("practice_code", "supplier", "ccg_code")} for r in build_practices(profile, extracts, 7)]
+    for sub in ("config", "logs", "payments"):
+        (work / "world" / sub).mkdir(parents=True, exist_ok=True)
+    (work / "world" / "config" / "practices.json").write_text(json.dumps(registry))
+    ports = {"cqrs": free_port(), "gpes": free_port()}
+    configs = {
+        "cqrs": {"database_url": f"sqlite:///{work / 'world' / 'cqrs.db'}",
+                 "practices_file": str(work / "world" / "config" / "practices.json"),
+                 "payments_dir": str(work / "world" / "payments")},
+        "gpes": {"database_url": f"sqlite:///{work / 'world' / 'gpes.db'}",
+                 "practices_file": str(work / "world" / "config" / "practices.json"),
+                 "cqrs_url": f"http://127.0.0.1:{ports['cqrs']}", "public_url": f"http://127.0.0.1:{ports['gpes']}"},
+    }
+    world = launch(work / "world", configs, ports, "bench-collection", 7, str(templates.out_dir), registry)
+    gpes_url = world.services["gpes"].url
+    try:
+        http = new_session()
+        requests_by_supplier = {}
+        for sup in sorted({r["supplier"] for r in registry}):
+            r = http.post(f"{gpes_url}/requests", json={"supplier": sup}, timeout=60)
+            r.raise_for_status()
+            requests_by_supplier[sup] = ExtractionRequest.model_validate_json(r.content)
+        bodies = []
+        for i, p in enumerate(registry):
+            c = template_counts[i % len(template_counts)]
+            c = dataclasses.replace(c, practice_code=p["practice_code"])
+            bodies.append(build_extract(requests_by_supplier[p["supplier"]], c).canonical_bytes())
+        procs = {n: psutil.Process(s.pid) for n, s in world.services.items()}
+        peak = {n: 0 for n in procs}
+        sampling = threading.Event()
+
+        def sample():
+            while not sampling.is_set():
+                for n, proc in procs.items():
+                    try:
+                        rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+                        peak[n] = max(peak[n], rss)
+                    except psutil.Error:
+                        pass
+                sampling.wait(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        local = threading.local()
+        sent_at: dict[str, float] = {}
+        answered_ms: list[float] = []
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+
+        def post(body: bytes) -> None:
+            if not hasattr(local, "http"):
+                local.http = new_session()
+            t0 = time.time()
+            r = local.http.post(f"{gpes_url}/extracts", data=body,
+                                headers={"Content-Type": "application/json", "X-Content-SHA256": sha256(body)}, timeout=60)
+            with lock:
+                sent_at[r.json().get("extract_id", "")] = t0
+                answered_ms.append((time.time() - t0) * 1000)
+                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(post, bodies))
+        submitted = time.perf_counter() - start
+        progress = []
+        while True:
+            h = http.get(f"{gpes_url}/health", timeout=60).json()
+            progress.append((round(time.perf_counter() - start, 2), h["forward"].get("acknowledged", 0)))
+            if h["forward"].get("pending", 0) == 0 or time.perf_counter() - start > 600:
+                break
+            time.sleep(0.02)
+        seconds = time.perf_counter() - start
+        sampling.set()
+        sampler.join()
+        receipts = http.get(f"{gpes_url}/receipts", timeout=120).json()
+        stored = http.get(f"{world.services['cqrs'].url}/extracts", timeout=120).json()
+        import datetime as dt
+
+        e2e = []
+        for r in receipts:
+            if r["extract_id"] in sent_at and r["acknowledged_at"]:
+                e2e.append((dt.datetime.fromisoformat(r["acknowledged_at"]).replace(tzinfo=dt.timezone.utc).timestamp()
+                            - sent_at[r["extract_id"]]) * 1000)
+        ids = [x["extract_id"] for x in stored]
+        accepted = {x["extract_id"] for x in receipts}
+        q = lambda xs, p: statistics.quantiles(xs, n=100)[p - 1] if len(xs) > 1 else (xs[0] if xs else None)  # noqa: E731
+        return {"benchmark": "collection", "extracts": len(bodies), "clients": clients,
+                "seconds": round(seconds, 2), "extracts_per_s": round(len(bodies) / seconds),
+                "submit_seconds": round(submitted, 2),
+                "p95_ms": round(q(e2e, 95), 1) if e2e else None, "p50_ms": round(q(e2e, 50), 1) if e2e else None,
+                "submit_p95_ms": round(q(answered_ms, 95), 1), "statuses": statuses,
+                "lost": len(accepted - set(ids)), "doubled": len(ids) - len(set(ids)),
+                "peak_rss_mib": {n: round(v / 2**20) for n, v in peak.items()},
+                "acknowledged_over_time": progress[::max(len(progress) // 20, 1)]}
+    finally:
+        down(work / "world")
+
+
 def _worker(fn_name: str, arg: int, workdir: str, q) -> None:
     q.put(globals()[fn_name](arg, workdir))
 
@@ -123,7 +259,8 @@ def main(argv=None) -> int:
     ap.add_argument("--patients", type=int, default=1_000_000)
     ap.add_argument("--scale", type=int, default=10_000_000)
     ap.add_argument("--practices", type=int, default=8000)
-    ap.add_argument("--only", default="generate,scale,engine,calc")
+    ap.add_argument("--only", default="generate,scale,engine,calc,collection")
+    ap.add_argument("--extracts", type=int, default=8000, help="practice extracts in the collection benchmark")
     ap.add_argument("--out", type=Path, default=Path("reports/bench"))
     a = ap.parse_args(argv)
     wanted = a.only.split(",")
@@ -147,8 +284,15 @@ def main(argv=None) -> int:
         if "calc" in wanted:
             results.append(run_isolated("bench_calc", a.practices, tmp))
             print(json.dumps(results[-1]), flush=True)
+        if "collection" in wanted:
+            results.append(run_isolated("bench_collection", a.extracts, tmp))
+            print(json.dumps(results[-1]), flush=True)
     a.out.mkdir(parents=True, exist_ok=True)
-    (a.out / "bench.json").write_text(json.dumps({"cores": os.cpu_count(), "results": results}, indent=2) + "\n")
+    path = a.out / "bench.json"  # a partial run (--only) keeps the other benchmarks' last figures
+    kept = json.loads(path.read_text()).get("results", []) if path.exists() else []
+    names = {r["benchmark"] for r in results}
+    merged = [r for r in kept if r.get("benchmark") not in names] + results
+    path.write_text(json.dumps({"cores": os.cpu_count(), "results": merged}, indent=2) + "\n")
     return 0
 
 

@@ -107,18 +107,9 @@ class CqrsExtract(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     current: Mapped[bool] = mapped_column(Boolean, default=True)  # False once a later extract supersedes it
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # migration 0004
-
-
-class CqrsValue(Base):
-    """Counts in NHS Digital's long layout: one row per practice x indicator x field."""
-
-    __tablename__ = "cqrs_values"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    extract_id: Mapped[str] = mapped_column(ForeignKey("cqrs_extracts.extract_id"), index=True)
-    practice_code: Mapped[str] = mapped_column(String(8))
-    ind_code: Mapped[str] = mapped_column(String(16))
-    field_name: Mapped[str] = mapped_column(String(32))
-    value: Mapped[int] = mapped_column(Integer)
+    # migration 0005: the counts in NHS Digital's long layout, [[IND_CODE, FIELD_NAME, VALUE], ...] in
+    # extract order: one JSON value per extract, written once at ingest (was ~270 rows of cqrs_values)
+    fields: Mapped[list | None] = mapped_column(JSON, nullable=True, default=list)
 
 
 class CqrsWorkflow(Base):

@@ -28,7 +28,7 @@ from simulator.cqrs.manual import entries_for_run
 from simulator.cqrs.parameters import CqrsParameters, default_parameters
 from simulator.cqrs.points import Scored, points_2dp, score, to_decimal
 from simulator.cqrs.store import current_extracts
-from simulator.db import CqrsExtract, CqrsValue, CqrsWorkflow, utcnow
+from simulator.db import CqrsExtract, CqrsWorkflow, utcnow
 from simulator.qof.catalogue import Catalogue
 
 AWAITING_SP = "Awaiting Service Provider Approval"
@@ -106,15 +106,11 @@ def run_fields(s, catalogue: Catalogue, service: str) -> tuple[list[CqrsExtract]
     """The run's current extracts, each practice's fields (long layout names) and manual entries."""
     p = catalogue.parameters
     extracts = current_extracts(s, p.spec_id)
-    by_extract = {x.extract_id: x.practice_code for x in extracts}
     fields: dict[str, dict[str, dict[str, int]]] = {x.practice_code: {} for x in extracts}
-    q = (select(CqrsValue.extract_id, CqrsValue.ind_code, CqrsValue.field_name, CqrsValue.value)
-         .join(CqrsExtract, CqrsExtract.extract_id == CqrsValue.extract_id)
-         .where(CqrsExtract.current.is_(True), CqrsExtract.spec_id == p.spec_id))
-    for extract_id, ind, name, v in s.execute(q):
-        code = by_extract.get(extract_id)
-        if code is not None:
-            fields[code].setdefault(ind, {})[name] = v
+    for x in extracts:
+        mine = fields[x.practice_code]
+        for ind, name, v in x.fields:
+            mine.setdefault(ind, {})[name] = v
     manual = entries_for_run(s, service, p.achievement_date)
     return extracts, fields, manual
 

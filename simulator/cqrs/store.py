@@ -14,7 +14,7 @@ from simulator.contracts import ErrorDetail, Extract, Receipt, sha256
 from simulator.contracts.errors import Conflict, ExtractInvalid, parse_extract
 from simulator.contracts.headers import SHA_HEADER
 from simulator.cqrs.longformat import extract_to_rows
-from simulator.db import CqrsExtract, CqrsValue, CqrsWorkflow, utcnow
+from simulator.db import CqrsExtract, CqrsWorkflow, utcnow
 
 
 def _receipt(row: CqrsExtract) -> Receipt:
@@ -54,17 +54,16 @@ def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, registe
 def _store(s: Session, x: Extract, body: bytes, digest: str, register_indicator: dict[str, str],
            received_at) -> None:
     """One transaction, Core statements (the ORM unit of work costs more than the rows here)."""
-    s.execute(update(CqrsExtract)
-              .where(CqrsExtract.practice_code == x.practice_code, CqrsExtract.spec_id == x.spec_id,
-                     CqrsExtract.current.is_(True))
-              .values(current=False))
-    s.execute(insert(CqrsExtract).values(
+    conn = s.connection()  # Core on the table: the ORM's unit of work costs more than the work here
+    extracts = CqrsExtract.__table__
+    conn.execute(update(extracts)
+                 .where(extracts.c.practice_code == x.practice_code, extracts.c.spec_id == x.spec_id,
+                        extracts.c.current.is_(True))
+                 .values(current=False))
+    conn.execute(insert(extracts).values(
         extract_id=x.extract_id, practice_code=x.practice_code, spec_id=x.spec_id, achievement_date=x.achievement_date,
         supplier=x.supplier, list_size=x.list_size, sha256=digest, body=body, received_at=received_at, current=True,
-        request_id=x.request_id))
-    s.execute(insert(CqrsValue), [
-        {"extract_id": x.extract_id, "practice_code": x.practice_code, "ind_code": ind, "field_name": f, "value": v}
-        for ind, f, v in extract_to_rows(x, register_indicator)])
+        request_id=x.request_id, fields=[list(row) for row in extract_to_rows(x, register_indicator)]))
     wf = s.scalars(select(CqrsWorkflow).where(CqrsWorkflow.practice_code == x.practice_code,
                                               CqrsWorkflow.achievement_date == x.achievement_date)).first()
     if wf is not None and wf.extract_id != x.extract_id:
@@ -85,5 +84,6 @@ def current_extracts(s: Session, spec_id: str | None = None) -> list[CqrsExtract
 
 
 def extract_values(s: Session, extract_id: str) -> list[tuple[str, str, int]]:
-    return [(v.ind_code, v.field_name, v.value)
-            for v in s.scalars(select(CqrsValue).where(CqrsValue.extract_id == extract_id).order_by(CqrsValue.id))]
+    """The stored extract's counts as long-layout rows (IND_CODE, FIELD_NAME, VALUE), in extract order."""
+    x = s.get(CqrsExtract, extract_id)
+    return [] if x is None else [tuple(row) for row in x.fields]

@@ -55,6 +55,7 @@ class Gpes:
     _wake_forward: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list = field(default_factory=list)
+    _views: dict = field(default_factory=dict)
 
     # ------------------------------------------------------------ collections and requests
 
@@ -186,9 +187,15 @@ class Gpes:
                 "practices": practices, "tally": tally}
 
     def _request_view(self, request_id: str) -> RequestView | None:
-        with self.sessions() as s:
-            r = s.get(GpesRequest, request_id)
-            return None if r is None else RequestView(r.request_id, r.supplier, frozenset(r.practices))
+        """A request never changes once made: read once, then kept (a miss is asked again)."""
+        view = self._views.get(request_id)
+        if view is None:
+            with self.sessions() as s:
+                r = s.get(GpesRequest, request_id)
+                if r is None:
+                    return None
+                view = self._views[request_id] = RequestView(r.request_id, r.supplier, frozenset(r.practices))
+        return view
 
     # ------------------------------------------------------------ extracts
 
@@ -201,24 +208,22 @@ class Gpes:
         except ExtractInvalid as exc:
             self._reject(body, digest, exc)
             raise
-        existing = self._receipt(x.extract_id)
-        if existing is not None:
-            if existing.sha256 != digest:
-                raise Conflict(f"extract_id {x.extract_id} was already received with different content")
-            return existing, False
         try:
             check_against_spec(x, self.spec, self.practice_supplier, self._request_view(x.request_id))
         except ExtractInvalid as exc:
+            existing = self._receipt(x.extract_id)
+            if existing is not None and existing.sha256 == digest:  # a resend of what was accepted
+                return existing, False
             self._reject(body, digest, exc, x.request_id, x.supplier, x.practice_code, x.extract_id)
             raise
         received_at = utcnow()
-        try:
+        try:  # the primary key decides: a resend (or a concurrent twin) finds the first receipt
             with self.sessions.begin() as s:
                 s.execute(insert(GpesReceipt).values(extract_id=x.extract_id, request_id=x.request_id,
                                                      supplier=x.supplier, practice_code=x.practice_code,
                                                      sha256=digest, body=body, received_at=received_at,
                                                      forward_state="pending", forward_attempts=0))
-        except IntegrityError:  # a concurrent twin got there first
+        except IntegrityError:
             existing = self._receipt(x.extract_id)
             if existing is None or existing.sha256 != digest:
                 raise Conflict(f"extract_id {x.extract_id} was already received with different content") from None
@@ -354,7 +359,8 @@ class Gpes:
                      "practice_code": r.practice_code, "sha256": r.sha256,
                      "forwarded": r.forward_state == "acknowledged", "forward_state": r.forward_state,
                      "forward_attempts": r.forward_attempts, "forward_error": r.forward_error,
-                     "cqrs_status": r.cqrs_status} for r in s.scalars(q)]
+                     "cqrs_status": r.cqrs_status, "received_at": r.received_at.isoformat(),
+                     "acknowledged_at": r.forwarded_at.isoformat() if r.forwarded_at else None} for r in s.scalars(q)]
 
     def counts(self) -> dict:
         with self.sessions() as s:

@@ -27,7 +27,7 @@ from simulator.qof.catalogue import Catalogue
 from simulator.supplier.extract import build_extract, count, target_populations
 from simulator.supplier.faults import Faults
 from simulator.supplier.personality import Personality
-from simulator.transport.http import post_extract
+from simulator.transport.http import new_session, post_extract
 
 log = logging.getLogger("qofsim.supplier")
 JOB_NS = uuid.UUID("0f3c2a52-6a43-4d55-9c51-2f6a20121303")
@@ -166,7 +166,7 @@ class Supplier:
             counts = count(self.catalogue, self.patients, self.events, todo)
             groups = target_populations(request, self.patients)
             late = [p for p in todo if p in self.personality.late]
-            http = requests.Session()
+            http = new_session()
             for i, code in enumerate([p for p in todo if p not in late] + late):
                 if self._stop.is_set():
                     return  # resumed by the next process

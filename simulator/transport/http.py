@@ -26,6 +26,14 @@ class ServiceError(RuntimeError):
         self.body = body
 
 
+def new_session() -> requests.Session:
+    """A keep-alive session that ignores proxy variables: services meet on loopback only (and reading
+    the environment on every request costs more than the request)."""
+    s = requests.Session()
+    s.trust_env = False
+    return s
+
+
 @dataclass
 class Answer:
     status: int
@@ -35,7 +43,7 @@ class Answer:
 class _Client:
     def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float = 60.0):
         self.base_url = base_url.rstrip("/")
-        self.http = session or requests.Session()
+        self.http = session or new_session()
         self.timeout = timeout
 
     def _url(self, path: str) -> str:

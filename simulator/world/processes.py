@@ -125,11 +125,10 @@ def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
         ports = {n: free_port() for n in names}
     url = {n: f"http://{LOOPBACK}:{ports[n]}" for n in names}
     practice_supplier = {p["practice_code"]: p["supplier"] for p in practices}
-    infos: dict[str, ServiceInfo] = {}
+    configs: dict[str, dict] = {}
     for name in names:
         kind = "supplier" if name.startswith("supplier-") else name
-        database_url = _database_url(directory, kind, name)
-        cfg: dict = {"database_url": database_url, "practices_file": str(registry)}
+        cfg: dict = {"database_url": _database_url(directory, kind, name), "practices_file": str(registry)}
         if kind == "cqrs":
             cfg["payments_dir"] = str(directory / "payments")
         elif kind == "gpes":
@@ -142,18 +141,32 @@ def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
                     "gpes_url": url["gpes"],
                     "faults": [f for f in scenario.faults if practice_supplier.get(f["practice"]) == s],
                     "personality": personality.model_dump() if personality else {}}
+        configs[name] = cfg
+    world = launch(directory, configs, ports, scenario.name, scenario.seed, str(Path(nation.out_dir).resolve()),
+                   practices)
+    say("Services up: " + ", ".join(f"{n} {i.url} (pid {i.pid})" for n, i in world.services.items()))
+    return world
+
+
+def launch(directory: Path, configs: dict[str, dict], ports: dict[str, int], scenario: str, seed: int, nation: str,
+           practices: list[dict]) -> WorldFile:
+    """Write each service's configuration, create its database, start it, wait until all answer."""
+    infos: dict[str, ServiceInfo] = {}
+    for name, cfg in configs.items():
+        kind = "supplier" if name.startswith("supplier-") else name
         path = directory / "config" / f"{name}.yaml"
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-        infos[name] = ServiceInfo(name=name, kind=kind, url=url[name], pid=0, database_url=database_url,
-                                  config=str(path), log=str(directory / "logs" / f"{name}.log"),
+        infos[name] = ServiceInfo(name=name, kind=kind, url=f"http://{LOOPBACK}:{ports[name]}", pid=0,
+                                  database_url=cfg["database_url"], config=str(path),
+                                  log=str(directory / "logs" / f"{name}.log"),
                                   command=_command(kind, path, ports[name]))
-    for name in names:  # each database is created before any service starts: no two migrate one file
-        db.migrate(infos[name].database_url)
+    for info in infos.values():  # each database is created before any service starts: no two migrate one file
+        db.migrate(info.database_url)
     procs = {}
     for name, info in infos.items():
         procs[name] = _spawn(info)
         info.pid = procs[name].pid
-    world = WorldFile(scenario=scenario.name, seed=scenario.seed, nation=str(Path(nation.out_dir).resolve()),
+    world = WorldFile(scenario=scenario, seed=seed, nation=nation,
                       created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                       services=infos, practices=practices)
     world.write(directory)
@@ -163,7 +176,6 @@ def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
     except WorldError:
         down(directory)
         raise
-    say("Services up: " + ", ".join(f"{n} {i.url} (pid {i.pid})" for n, i in infos.items()))
     return world
 
 
