@@ -126,6 +126,27 @@ def test_huge_counts_move_to_python_integers_and_stay_exact():
         Fraction(100 * 10 ** 15, 2 * 10 ** 15 - 1) - 50) / 40
 
 
+def every_indicator(numerator, denominator, exceptions, register):
+    return {code: {REGISTER: register} if d.kind == "register" else
+            {NUMERATOR: numerator, DENOMINATOR: denominator, EXCEPTIONS: exceptions}
+            for code, d in CAT.indicators.items()}
+
+
+def test_run_totals_past_int64_stay_exact():
+    """Issue #12: every count at 2**63-1 (beyond any contract, straight into the calculation).
+    The run's totals (list, registers, target populations) pass 2**63: they are summed as Python
+    ints, so national prevalence and NATP are exact and every practice's points and pence equal
+    the per-practice path's (an int64 sum wrapped and paid -£46 quintillion)."""
+    top = 2 ** 63 - 1
+    fields_list = [every_indicator(top, top, top, top), every_indicator(30, 40, 1, 300)]
+    sizes, targets = [top, 6000], [{"CS": top}, {"CS": 1800}]
+    assert_same(fields_list, sizes, targets, only_present=False)
+    got = fast(fields_list, sizes, targets, only_present=False)
+    assert got.national["DM"] == Fraction(top + 300, top + 6000)
+    assert got.target_average["CS"] == Fraction(CAT.parameters.cpi_divisor) * Fraction(top + 1800, top + 6000)
+    assert all(t > 0 for t in got.total_gbp)
+
+
 def test_settle_total_decides_a_half_penny_from_the_exact_value():
     """Exact total £1.005 = 1/3 + 1/3 + 203/600. The three 40-digit components add up to
     1.00499999…, which would round to £1.00; the exact value rounds half up to £1.01."""
