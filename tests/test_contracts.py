@@ -36,3 +36,99 @@ def test_a_patient_identifier_cannot_be_added():
             "extract_id": "e", "request_id": "r", "spec_id": "s", "supplier": "TPP", "practice_code": "A81001",
             "achievement_date": "2013-03-31", "list_size": 5, "registers": {}, "indicators": [],
             "nhs_number": "9990001235"}))
+
+
+# ---------------------------------------------------------------- bounds: every count fits the store (issue #12)
+
+from simulator.contracts import MAX_COUNT, ManualEntry  # noqa: E402
+
+
+def extract_body(list_size=7000, **changes) -> dict:
+    body = {"extract_id": "e", "request_id": "r", "spec_id": "QOF-2012-13", "supplier": "TPP",
+            "practice_code": "A81001", "achievement_date": "2013-03-31", "list_size": list_size,
+            "registers": {"DM": 300, "HYP": 900}, "target_populations": {"CS": 1800},
+            "indicators": [{"id": "DM26", "numerator": 30, "denominator": 40, "exceptions": 2},
+                           {"id": "SMOKE07", "numerator": 5000, "denominator": 6000, "exceptions": 100}]}
+    body.update(changes)
+    return body
+
+
+def refused(body: dict) -> dict[tuple, str]:
+    """loc -> message of every error, the extract parsed from JSON as GPES and CQRS parse it."""
+    with pytest.raises(ValidationError) as e:
+        Extract.model_validate_json(json.dumps(body))
+    return {tuple(err["loc"]): err["msg"] for err in e.value.errors()}
+
+
+def set_at(body: dict, loc: tuple, value) -> dict:
+    target = body
+    for part in loc[:-1]:
+        target = target[part]
+    target[loc[-1]] = value
+    return body
+
+
+COUNT_FIELDS = [("list_size",), ("registers", "DM"), ("target_populations", "CS"),
+                ("indicators", 1, "numerator"), ("indicators", 1, "denominator"), ("indicators", 1, "exceptions")]
+
+
+@pytest.mark.parametrize("value", [10 ** 30, 2 ** 63, 2 ** 63 - 1, 2 ** 31], ids=["1e30", "2^63", "2^63-1", "2^31"])
+@pytest.mark.parametrize("loc", COUNT_FIELDS, ids=lambda loc: ".".join(map(str, loc)))
+def test_a_count_the_store_cannot_hold_is_refused_naming_its_field(loc, value):
+    body = set_at(extract_body(), loc, value)
+    if loc[-1] == "numerator":  # keep numerator <= denominator: only the bound is wrong
+        body["indicators"][1]["denominator"] = value
+    errors = refused(body)
+    assert f"less than or equal to {MAX_COUNT}" in errors[loc], errors
+
+
+def test_the_largest_counts_the_contract_allows_pass():
+    top = MAX_COUNT
+    body = extract_body(list_size=top, registers={"DM": top, "HYP": top}, target_populations={"CS": top},
+                        indicators=[{"id": "DM26", "numerator": top, "denominator": top, "exceptions": top}])
+    x = Extract.model_validate_json(json.dumps(body))
+    assert (x.list_size, x.registers["DM"], x.indicators[0].exceptions) == (top, top, top)
+
+
+@pytest.mark.parametrize("loc", [("registers", "DM"), ("target_populations", "CS")], ids=lambda loc: ".".join(loc))
+def test_a_register_or_target_population_above_the_list_is_refused_naming_its_field(loc):
+    assert refused(set_at(extract_body(list_size=7000), loc, 7001)) == {loc: "7001 is above list_size 7000"}
+    assert Extract.model_validate_json(json.dumps(set_at(extract_body(list_size=7000), loc, 7000)))  # equal: fine
+
+
+def test_every_count_above_the_list_is_named_and_a_bad_list_size_is_reported_alone():
+    errors = refused(extract_body(list_size=500))
+    assert errors == {("registers", "HYP"): "900 is above list_size 500",
+                      ("target_populations", "CS"): "1800 is above list_size 500"}
+    assert refused(extract_body(list_size=2 ** 63)).keys() == {("list_size",)}
+
+
+def test_indicator_counts_may_pass_the_january_list():
+    """Indicators count patients on the achievement date (31 March), list_size those of 1 January: a
+    whole-list indicator (SMOKE07, everyone aged 15+) of a practice that grew in between is larger."""
+    body = extract_body(list_size=6000)
+    body["indicators"][1].update(numerator=5900, denominator=6050, exceptions=20)
+    assert Extract.model_validate_json(json.dumps(body)).indicators[1].denominator == 6050
+
+
+def test_the_json_schema_states_the_bounds():
+    extract = json_schemas()["extract"]
+    count = {"type": "integer", "minimum": 0, "maximum": MAX_COUNT}
+    assert count.items() <= extract["properties"]["list_size"].items()
+    assert extract["properties"]["registers"]["additionalProperties"] == count
+    assert list(extract["properties"]["target_populations"]["patternProperties"].values()) == [count]
+    ind = extract["$defs"]["IndicatorCount"]["properties"]
+    assert all(count.items() <= ind[f].items() for f in ("numerator", "denominator", "exceptions"))
+    entry = json_schemas()["manual-entries"]["$defs"]["ManualEntry"]["properties"]
+    assert all(count in entry[f]["anyOf"] for f in ("numerator", "denominator"))
+
+
+@pytest.mark.parametrize("field", ["numerator", "denominator"])
+@pytest.mark.parametrize("value", [10 ** 30, 2 ** 63, 2 ** 31])
+def test_a_manual_entry_count_the_store_cannot_hold_is_refused(field, value):
+    entry = {"ind_code": "RECORDS09", "numerator": 1, "denominator": value} if field == "denominator" else \
+        {"ind_code": "RECORDS09", "numerator": value, "denominator": value}
+    with pytest.raises(ValidationError) as e:
+        ManualEntry.model_validate_json(json.dumps(entry))
+    assert any(err["loc"] == (field,) and str(MAX_COUNT) in err["msg"] for err in e.value.errors())
+    assert ManualEntry(ind_code="RECORDS09", numerator=MAX_COUNT, denominator=MAX_COUNT).denominator == MAX_COUNT

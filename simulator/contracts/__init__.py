@@ -13,13 +13,31 @@ import hashlib
 import json
 from typing import Annotated, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints,
-                      field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints,
+                      ValidationInfo, model_validator)
+from pydantic_core import PydanticCustomError
 
 SCHEMA_VERSION = "1"
 Supplier = Literal["EMIS", "TPP", "INPS", "Microtest"]
 PracticeCode = str
 TargetGroup = Annotated[StrictStr, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,13}$")]
+
+MAX_COUNT = 2 ** 31 - 1
+"""The largest count a message may carry: PostgreSQL INTEGER, the type of every count column CQRS
+stores (simulator/db.py). A count above it could never be stored; far above it (2**63) it wrapped
+NumPy's int64 in the payment calculation (issue #12). Far above any real count: the profile's
+largest list is 60,000 patients."""
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
+
+
+def _within_list_size(n: int, info: ValidationInfo) -> int:
+    """A register or target population is no larger than the extract's list_size (validated before
+    them; a list_size that failed its own checks is reported by itself)."""
+    list_size = info.data.get("list_size")
+    if list_size is not None and n > list_size:
+        raise PydanticCustomError("above_list_size", "{count} is above list_size {list_size}",
+                                  {"count": n, "list_size": list_size})
+    return n
 
 
 class _Closed(BaseModel):
@@ -100,9 +118,9 @@ class ExtractionRun(_Closed):
 
 class IndicatorCount(_Closed):
     id: StrictStr
-    numerator: StrictInt = Field(ge=0)
-    denominator: StrictInt = Field(ge=0, description="eligible patients less exceptions (B - C)")
-    exceptions: StrictInt = Field(ge=0)
+    numerator: Count
+    denominator: Count = Field(description="eligible patients less exceptions (B - C)")
+    exceptions: Count
 
     @model_validator(mode="after")
     def _numerator_within_denominator(self):
@@ -112,7 +130,18 @@ class IndicatorCount(_Closed):
 
 
 class Extract(_Closed):
-    """One practice's aggregated counts: never a patient-level row."""
+    """One practice's aggregated counts: never a patient-level row.
+
+    Every count is a whole number from 0 to MAX_COUNT. No register and no target population is
+    larger than list_size (refused naming the field, e.g. ``registers.DM``): a target population
+    is part of the list on the same date; a register (at most ~30 % of a list) could pass its
+    1 January list only if the practice grew severalfold by 31 March, and it sets the practice's
+    prevalence factor and the national prevalence every practice is paid by.
+
+    Indicator counts are NOT bounded by list_size: they are counted on the achievement date
+    (31 March), list_size on the list_size_date (1 January), and a whole-list indicator (SMOKE07:
+    every patient aged 15+) reaches 98.6 % of the January list in generated practices and passes
+    it in a growing one. Their money is bounded anyway: an indicator scores at most its points."""
 
     schema_version: Literal["1"] = SCHEMA_VERSION
     extract_id: StrictStr = Field(min_length=1, max_length=128, description="supplier-assigned; the idempotency key")
@@ -121,30 +150,16 @@ class Extract(_Closed):
     supplier: Supplier
     practice_code: PracticeCode = Field(pattern=r"^[A-Z][0-9]{5}$")
     achievement_date: dt.date
-    list_size: StrictInt = Field(ge=0, description="patients registered on the spec's list_size_date")
-    registers: dict[StrictStr, StrictInt]
+    list_size: Count = Field(description="patients registered on the spec's list_size_date; no register or "
+                                         "target population may be larger")
+    # (list_size comes before the counts: their validators compare against it)
+    registers: dict[StrictStr, Annotated[Count, AfterValidator(_within_list_size)]]
     indicators: tuple[IndicatorCount, ...]
     # Optional (added after suppliers went live; an extract without it is unchanged, byte for byte):
-    target_populations: dict[TargetGroup, StrictInt] = Field(
+    target_populations: dict[TargetGroup, Annotated[Count, AfterValidator(_within_list_size)]] = Field(
         default_factory=dict, exclude_if=lambda v: not v,
         description="additional services target populations on the list_size_date, by group: CS (women 25-64), "
                     "CHS (children under 5), MAT (women 16-45), CON (women 16-45); a group not sent is paid by CPI")
-
-    @field_validator("registers")
-    @classmethod
-    def _registers_not_negative(cls, v: dict[str, int]):
-        for k, n in v.items():
-            if n < 0:
-                raise ValueError(f"register {k} is negative: {n}")
-        return v
-
-    @field_validator("target_populations")
-    @classmethod
-    def _targets_not_negative(cls, v: dict[str, int]):
-        for k, n in v.items():
-            if n < 0:
-                raise ValueError(f"target population {k} is negative: {n}")
-        return v
 
     def canonical_bytes(self) -> bytes:
         """The bytes a supplier sends: sorted keys, no spaces; what every checksum is taken over."""
@@ -278,8 +293,8 @@ class ManualEntry(_Closed):
 
     ind_code: StrictStr = Field(min_length=1, max_length=16)
     achieved: StrictBool | None = None
-    numerator: StrictInt | None = Field(None, ge=0)
-    denominator: StrictInt | None = Field(None, ge=0)
+    numerator: StrictInt | None = Field(None, ge=0, le=MAX_COUNT)
+    denominator: StrictInt | None = Field(None, ge=0, le=MAX_COUNT)
 
     @model_validator(mode="after")
     def _one_form(self):

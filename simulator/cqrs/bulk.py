@@ -19,6 +19,10 @@ fraction of the cost:
    vectorised multiply-add per indicator column, no gcd).
 4. Only then Decimals, per practice and component (40 significant digits, as the per-practice
    path), and the total settled to pence from the exact value (payments._settle_total).
+
+Nothing wraps: int64 is used only where the products provably stay below SAFE (the counts decide,
+else the arithmetic moves to Python ints); the run's totals (list sizes, registers, target
+populations over every practice) are Python-int sums; the factors are Python ints throughout.
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ SCORED, NOT_APPLICABLE, NOT_SUPPLIED = 0, 1, 2
 STATUS_NAMES = ("scored", "not_applicable", "not_supplied")
 MISSING = -1
 SAFE = 2 ** 62  # int64 products stay below this, or the arithmetic moves to Python ints
+
+
+def _exact_sum(a: np.ndarray) -> int:
+    """The sum of an integer array as a Python int: never wraps (a NumPy int64 sum over practices
+    would, silently, once the run's total passes 2**63)."""
+    return sum(a.tolist(), 0)
 
 
 def _scale(values: Sequence[Decimal]) -> int:
@@ -321,21 +331,21 @@ def calculate(catalogue: Catalogue, counts: Counts, national: Mapping[str, Decim
     tp_of = {grp: np.array([t.get(grp, MISSING) for t in counts.target_populations], dtype=np.int64).reshape(n_pr)
              for grp in groups}
     if national is None:  # total register / total list over the run (payments.national_prevalence_exact)
-        total_list = int(list_size.sum())
-        national = {rid: Fraction(int(registers[rid].sum()) if rid in registers else 0, total_list) if total_list
+        total_list = _exact_sum(list_size)
+        national = {rid: Fraction(_exact_sum(registers[rid]) if rid in registers else 0, total_list) if total_list
                     else Fraction(0) for rid in catalogue.rules.registers}
     if target_average is None:  # payments.national_target_average
         target_average = {}
         for grp, tp in tp_of.items():
             having = tp >= 0
-            total_list = int(list_size[having].sum())
+            total_list = _exact_sum(list_size[having])
             if having.any() and total_list:
-                target_average[grp] = Fraction(catalogue.parameters.cpi_divisor) * Fraction(int(tp[having].sum()),
+                target_average[grp] = Fraction(catalogue.parameters.cpi_divisor) * Fraction(_exact_sum(tp[having]),
                                                                                             total_list)
     modes = _factor_modes(catalogue, c, national, target_average)
     ppp = Fraction(catalogue.parameters.pounds_per_point)
     div = Fraction(catalogue.parameters.cpi_divisor)
-    cpi_wn = (list_size * div.denominator).astype(object)
+    cpi_wn = list_size.astype(object) * div.denominator
     cpi_wd = np.full(n_pr, div.numerator, dtype=object)
 
     # components: the areas sharing a component name (the domains paid by CPI) are added first

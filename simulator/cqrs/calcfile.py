@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from simulator.contracts import MAX_COUNT
 from simulator.cqrs import bulk, payments
 from simulator.cqrs.achievement import summaries
 from simulator.cqrs.longformat import (ACHIEVED, DENOMINATOR, EXCEPTIONS, LIST, NUMERATOR, REGISTER, TARGET_PREFIX,
@@ -87,6 +88,9 @@ def read_practice_file(path: Path) -> dict[str, tuple[int, Decimal | None]]:
             text = (r[cols["LIST_SIZE"]] or "").strip()
             if not text.isdigit():
                 raise LongFormatError(f"{Path(path).name}: row {n}: field 'LIST_SIZE': a whole number >= 0, got {text!r}")
+            if int(text) > MAX_COUNT:
+                raise LongFormatError(f"{Path(path).name}: row {n}: field 'LIST_SIZE': {text} is above the largest "
+                                      f"count, {MAX_COUNT}")
             prev = None
             if "PREVIOUS_YEAR_POINTS" in cols and (r[cols["PREVIOUS_YEAR_POINTS"]] or "").strip():
                 raw = r[cols["PREVIOUS_YEAR_POINTS"]].strip()

@@ -12,10 +12,11 @@ import csv
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from simulator.contracts import Extract
+from simulator.contracts import MAX_COUNT, Extract
 
 VALUE_COLUMNS = ["QUALITY_SERVICE", "NAME", "ORG_CODE", "ACH_DATE", "IND_CODE", "FIELD_NAME", "VALUE",
                  "DEFAULT_VALUES_USED", "SUBMIT_USER_ID", "SUBMIT_DATE", "SUBMIT_TIME", "LAST_SUBMISSION"]
@@ -81,11 +82,13 @@ def read_values(path: Path) -> dict[tuple[str, str], PracticeValues]:
                 if r.get(c, "") == "":
                     raise LongFormatError(f"{where}: field {c!r} is empty")
             try:
-                value = float(r["VALUE"])
-            except ValueError:
+                value = Decimal(r["VALUE"])  # exact: a float would round a count above 2**53
+            except InvalidOperation:
                 raise LongFormatError(f"{where}: field 'VALUE': not a number: {r['VALUE']!r}") from None
-            if value < 0 or value != int(value):
+            if not value.is_finite() or value < 0 or value != value.to_integral_value():
                 raise LongFormatError(f"{where}: field 'VALUE': counts are whole numbers >= 0, got {r['VALUE']}")
+            if value > MAX_COUNT:
+                raise LongFormatError(f"{where}: field 'VALUE': {r['VALUE']} is above the largest count, {MAX_COUNT}")
             key = (r["ORG_CODE"], _parse_date(r["ACH_DATE"], where))
             pv = out.setdefault(key, PracticeValues(r["ORG_CODE"], key[1], r["QUALITY_SERVICE"]))
             pv.fields[r["IND_CODE"]][r["FIELD_NAME"]] = int(value)

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulator.contracts import MAX_COUNT
 from simulator.cqrs import bulk, payments
 from simulator.cqrs.achievement import area_rows, registers_by_id, score_practice
 from simulator.cqrs.longformat import DENOMINATOR, EXCEPTIONS, NUMERATOR, REGISTER
@@ -124,6 +125,55 @@ def test_huge_counts_move_to_python_integers_and_stay_exact():
     # SMOKE07 11 points, 50-90 %: 100 x 1e15 / (2e15 - 1) is a hair above 50 %
     assert next(s for s in got if s.ind_code == "SMOKE07").exact_points == Fraction(11) * (
         Fraction(100 * 10 ** 15, 2 * 10 ** 15 - 1) - 50) / 40
+
+
+def every_indicator(numerator, denominator, exceptions, register):
+    return {code: {REGISTER: register} if d.kind == "register" else
+            {NUMERATOR: numerator, DENOMINATOR: denominator, EXCEPTIONS: exceptions}
+            for code, d in CAT.indicators.items()}
+
+
+def test_run_totals_past_int64_stay_exact():
+    """Issue #12: every count at 2**63-1 (beyond any contract, straight into the calculation).
+    The run's totals (list, registers, target populations) pass 2**63: they are summed as Python
+    ints, so national prevalence and NATP are exact and every practice's points and pence equal
+    the per-practice path's (an int64 sum wrapped and paid -£46 quintillion)."""
+    top = 2 ** 63 - 1
+    fields_list = [every_indicator(top, top, top, top), every_indicator(30, 40, 1, 300)]
+    sizes, targets = [top, 6000], [{"CS": top}, {"CS": 1800}]
+    assert_same(fields_list, sizes, targets, only_present=False)
+    got = fast(fields_list, sizes, targets, only_present=False)
+    assert got.national["DM"] == Fraction(top + 300, top + 6000)
+    assert got.target_average["CS"] == Fraction(CAT.parameters.cpi_divisor) * Fraction(top + 1800, top + 6000)
+    assert all(t > 0 for t in got.total_gbp)
+
+
+def near(bound: int):
+    """Counts at, or within a million of, ``bound``; now and then anything from 0."""
+    return st.one_of(st.integers(max(bound - 10 ** 6, 0), bound), st.integers(0, bound))
+
+
+@st.composite
+def practice_at_the_bound(draw):
+    """A practice whose counts sit at the contract's limits: list_size near MAX_COUNT, registers and
+    target populations up to it, indicator counts up to MAX_COUNT (indicators are not bounded by the list)."""
+    size = draw(near(MAX_COUNT))
+    fields = {}
+    for code in draw(st.lists(st.sampled_from(CODES), unique=True, min_size=1, max_size=len(CODES))):
+        if CAT.indicators[code].kind == "register":
+            fields[code] = {REGISTER: draw(near(size))}
+        else:
+            den = draw(near(MAX_COUNT))
+            fields[code] = {NUMERATOR: draw(st.integers(0, den)), DENOMINATOR: den, EXCEPTIONS: draw(near(MAX_COUNT))}
+    return size, fields, draw(st.dictionaries(st.sampled_from(GROUPS), near(size)))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(st.one_of(practice_at_the_bound(), practice()), min_size=1, max_size=5), st.booleans())
+def test_bulk_equals_per_indicator_path_at_the_contracts_bounds(run, only_present):
+    """Counts near MAX_COUNT, alone or beside ordinary practices: point for point, penny for penny."""
+    sizes, fields_list, targets = zip(*run)
+    assert_same(list(fields_list), list(sizes), list(targets), only_present=only_present)
 
 
 def test_settle_total_decides_a_half_penny_from_the_exact_value():

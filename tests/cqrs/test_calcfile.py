@@ -82,3 +82,34 @@ def test_cli_writes_points(tmp_path):
     r = CliRunner().invoke(app, ["calc", "--values", str(values), "--out", str(tmp_path / "o.csv")])
     assert r.exit_code == 0, r.output
     assert read(tmp_path / "o.csv")[0]["POINTS"] == "10.48"
+
+
+@pytest.mark.parametrize("value", ["9007199254740993", "1e30", str(2 ** 63), "2147483648"])
+def test_a_value_the_store_cannot_hold_is_refused_not_rounded(tmp_path, value):
+    """A float read 2**53 + 1 as 2**53 (a count silently changed) and 1e30 crashed the calculation."""
+    values = write(tmp_path, HEADER + row("P00001", "SMOKE07", "Denominator", value))
+    with pytest.raises(LongFormatError, match=rf"row 2: field 'VALUE': {value} is above the largest count, 2147483647"):
+        calc(default_catalogue(), values, tmp_path / "o.csv")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-0.5"])
+def test_a_value_that_is_not_a_count_is_refused(tmp_path, value):
+    values = write(tmp_path, HEADER + row("P00001", "SMOKE07", "Denominator", value))
+    with pytest.raises(LongFormatError, match="field 'VALUE': counts are whole numbers >= 0"):
+        calc(default_catalogue(), values, tmp_path / "o.csv")
+
+
+def test_the_largest_count_is_read_exactly(tmp_path):
+    text = HEADER + row("P00001", "SMOKE07", "Numerator", "2147483646") + row("P00001", "SMOKE07", "Denominator",
+                                                                            "2147483647.0")
+    out = tmp_path / "o.csv"
+    calc(default_catalogue(), write(tmp_path, text), out)
+    smoke = next(r for r in read(out) if r["IND_CODE"] == "SMOKE07")
+    assert smoke["POINTS"] == "11.00"  # 99.99999995 %: above the 90 % upper threshold
+
+
+def test_a_list_size_the_store_cannot_hold_is_refused(tmp_path):
+    values = write(tmp_path, HEADER + row("P00001", "SMOKE07", "Numerator", 1))
+    sizes = write(tmp_path, f"ORG_CODE,LIST_SIZE\nP00001,{2 ** 63}\n", "sizes.csv")
+    with pytest.raises(LongFormatError, match=rf"sizes.csv: row 2: field 'LIST_SIZE': {2 ** 63} is above the largest"):
+        calc(default_catalogue(), values, tmp_path / "o.csv", sizes)

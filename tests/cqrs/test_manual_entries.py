@@ -115,6 +115,8 @@ def test_yes_no_scores_full_points_or_none():
     ({"ind_code": SINGLE, "achieved": True}, "entries[0].numerator", "percentage"),
     ({"ind_code": SINGLE, "numerator": 5, "denominator": 4}, "entries[0]", "above denominator"),
     ({"ind_code": SINGLE, "numerator": -1, "denominator": 4}, "entries[0].numerator", "greater than or equal to 0"),
+    ({"ind_code": SINGLE, "numerator": 5, "denominator": 2 ** 31}, "entries[0].denominator", "less than or equal to 2147"),
+    ({"ind_code": SINGLE, "numerator": 10 ** 30, "denominator": 10 ** 30}, "entries[0].numerator", "less than or"),
     ({"ind_code": YESNO, "achieved": "yes"}, "entries[0].achieved", "valid boolean"),
     ({"ind_code": YESNO}, "entries[0]", "give 'achieved'"),
     ({"ind_code": YESNO, "achieved": True, "note": "x"}, "entries[0].note", "Extra inputs"),

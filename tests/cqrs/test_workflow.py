@@ -1,16 +1,20 @@
 """CQRS on its own (no HTTP): idempotent ingestion, supersession, the declare -> approve -> pay workflow."""
 
 import json
+from decimal import Decimal
 
 import pytest
 
-from simulator.contracts import canonical_json
+from simulator.contracts import MAX_COUNT, canonical_json
 from simulator.contracts.errors import Conflict, ExtractInvalid
+from simulator.cqrs import payments
+from simulator.cqrs.points import score
 from simulator.cqrs.service import Cqrs
 from simulator.cqrs.workflow import WorkflowError
 from simulator.db import sessions
 from simulator.gpes.spec import build_spec
 from simulator.qof.catalogue import default_catalogue
+from simulator.reconcile import qmas_national, qmas_payment, qmas_points, qmas_target_average
 
 CAT = default_catalogue()
 SPEC = build_spec(CAT)
@@ -124,3 +128,72 @@ def test_stored_values_use_the_long_layout_names(cqrs):
     assert ("DM32", "Register", 300) in rows and ("LIST", "List size", 6000) in rows
     assert ("DM26", "Numerator", 30) in rows and ("DM26", "Exceptions", 1) in rows
     assert json.loads(body())["indicators"][0]["id"] in {r[0] for r in rows}
+
+
+# ---------------------------------------------------------------- the largest counts the contract allows (issue #12)
+
+TOP = MAX_COUNT
+GROUPS = [t.group for t in SPEC.target_populations]
+REGISTER_INDICATOR = {r.id: r.indicator for r in CAT.rules.registers.values()}
+
+
+def counts_body(practice: str, list_size: int, register: int, num: int, den: int, exc: int, target: int) -> dict:
+    return {"schema_version": "1", "extract_id": f"x-{practice}", "request_id": "r", "spec_id": SPEC.spec_id,
+            "supplier": "TPP", "practice_code": practice, "achievement_date": "2013-03-31", "list_size": list_size,
+            "registers": {r.id: register for r in SPEC.registers},
+            "target_populations": {g: target for g in GROUPS},
+            "indicators": [{"id": i.id, "numerator": num, "denominator": den, "exceptions": exc}
+                           for i in SPEC.indicators]}
+
+
+# three practices with every count at (or a step from) the bound, and two ordinary ones
+LARGEST = [counts_body("A81001", TOP, TOP, TOP, TOP, TOP, TOP),  # every count at its bound
+           counts_body("A81002", TOP, TOP // 3, 3 * (TOP // 5), TOP, 0, TOP // 4),  # 60 %: between thresholds
+           counts_body("A81003", TOP, TOP - 1, TOP - 1, TOP, TOP, TOP - 1)]
+ORDINARY = [counts_body("B82005", 6000, 300, 30, 40, 1, 1700), counts_body("C83001", 8123, 911, 77, 101, 4, 2203)]
+
+
+def exact_payments(bodies: list[dict]) -> dict[str, Decimal]:
+    """The per-practice path (points.score + payments.practice_payment) over the same run, with the
+    national figures as exact Fractions of Python-int totals."""
+    figures, scored = [], []
+    for b in bodies:
+        counts = {i["id"]: i for i in b["indicators"]}
+        for rid, ind in REGISTER_INDICATOR.items():
+            counts[ind] = {"register": b["registers"][rid]}
+        scored.append([score(d, *(counts.get(code, {}).get(f) for f in ("numerator", "denominator", "exceptions",
+                                                                           "register")))
+                       for code, d in CAT.indicators.items()])
+        figures.append(payments.PracticeFigures(b["practice_code"], b["list_size"], b["registers"],
+                                                b["target_populations"]))
+    national = payments.national_prevalence_exact(figures, CAT.rules.registers)
+    target_average = payments.national_target_average(figures, GROUPS, CAT.parameters.cpi_divisor)
+    assert all(0 < v < 1 for v in national.values())  # a wrapped total gave prevalence above 1
+    return {f.practice_code: payments.practice_payment(CAT, f, s, national, target_average).total_gbp
+            for f, s in zip(figures, scored)}
+
+
+def test_the_largest_counts_the_contract_allows_are_paid_exactly_and_move_no_one_else(tmp_path):
+    bodies = LARGEST + ORDINARY
+    codes = [b["practice_code"] for b in bodies]
+    service = Cqrs(sessions(f"sqlite:///{tmp_path / 'c.db'}"), CAT, {c: "05X" for c in codes}, tmp_path / "pay")
+    for b in bodies:
+        service.ingest(canonical_json(b), None)
+    assert service.calculate()["calculated"] == len(bodies)
+    for c in codes:
+        service.declare(c, "pm")
+        service.decide(c, "05X", "approve")
+    run = service.payment_run()
+    paid = {i.practice_code: Decimal(i.amount_gbp) for i in run.instructions}
+    assert paid.keys() == set(codes)
+    assert all(a.is_finite() and a > 0 and a == a.quantize(Decimal("0.01")) for a in paid.values())
+
+    want = exact_payments(bodies)
+    assert paid == want  # every practice, to the penny: the giants and the ordinary ones beside them
+    assert Decimal(run.total_gbp) == sum(want.values())
+    # and the independent (QMAS) re-derivation, exact fractions and none of simulator.cqrs's code
+    national, target_average = qmas_national(CAT, bodies), qmas_target_average(CAT, bodies)
+    assert {b["practice_code"]: qmas_payment(CAT, b, qmas_points(CAT, b), national, target_average)
+            for b in bodies} == want
+    # the largest payment is of the size the formula gives (points x £133.76 x CPI x APDF ~ 1), not 10**20
+    assert max(paid.values()) < Decimal(1100) * Decimal("133.76") * TOP / 5891 * 2

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from simulator.contracts import canonical_json
+from simulator.contracts import canonical_json, sha256
 from simulator.cqrs import app as cqrs_app
 from simulator.cqrs.service import Cqrs
 from simulator.db import sessions
@@ -85,7 +85,7 @@ def test_same_id_other_content_is_409(services):
     gpes, cqrs = services
     rid = gpes.create_request("TPP").request_id
     gpes.submit(canonical_json(extract(rid)))
-    answer = gpes.submit(canonical_json(extract(rid, list_size=1)))
+    answer = gpes.submit(canonical_json(extract(rid, list_size=6544)))  # other content, still a valid extract
     assert answer.status == 409 and answer.json["detail"][0]["field"] == "extract_id"
     acknowledged(gpes, 1)
     assert len(cqrs.extracts()) == 1
@@ -111,6 +111,28 @@ def test_bad_extract_gets_422_naming_the_field_and_nothing_is_stored(services, c
     answer = gpes.submit(canonical_json(body))
     assert answer.status == 422
     assert any(d["field"].startswith(field) for d in answer.json["detail"]), answer.json
+    assert nothing_stored(gpes, cqrs)
+
+
+@pytest.mark.parametrize("change, field, reason", [
+    (lambda b: b.update(list_size=10 ** 30), "list_size", "Input should be less than or equal to 2147483647"),
+    (lambda b: b["registers"].update(DM=2 ** 63), "registers.DM", "Input should be less than or equal to 2147483647"),
+    (lambda b: b["indicators"][3].update(exceptions=2 ** 31), "indicators[3].exceptions",
+     "Input should be less than or equal to 2147483647"),
+    (lambda b: b["registers"].update(DM=6544), "registers.DM", "6544 is above list_size 6543"),
+    (lambda b: b.update(target_populations={"CS": 6544}), "target_populations.CS", "6544 is above list_size 6543"),
+], ids=["list_size 1e30", "register 2^63", "exceptions 2^31", "register above list", "target above list"])
+def test_a_count_out_of_bounds_is_422_at_gpes_and_at_cqrs_never_500(services, change, field, reason):
+    """Issue #12: such counts passed GPES (201) and CQRS answered 500 (its count columns are INTEGER)."""
+    gpes, cqrs = services
+    body = extract(gpes.create_request("TPP").request_id)
+    change(body)
+    raw = canonical_json(body)
+    at_gpes = gpes.submit(raw)
+    at_cqrs = requests.post(f"{cqrs.base_url}/extracts", data=raw, headers={"X-Content-SHA256": sha256(raw)},
+                            timeout=10)
+    assert (at_gpes.status, at_cqrs.status_code) == (422, 422)
+    assert at_gpes.json["detail"] == at_cqrs.json()["detail"] == [{"field": field, "reason": reason}]
     assert nothing_stored(gpes, cqrs)
 
 
