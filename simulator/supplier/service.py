@@ -24,7 +24,7 @@ from sqlalchemy.orm import sessionmaker
 from simulator.contracts import ExtractionRequest, sha256
 from simulator.db import SupplierJob, SupplierSend, utcnow
 from simulator.qof.catalogue import Catalogue
-from simulator.supplier.extract import build_extract, count, target_populations
+from simulator.supplier.extract import CHUNK_PATIENTS, build_extract, count_chunks
 from simulator.supplier.faults import Faults
 from simulator.supplier.personality import Personality
 from simulator.transport.http import new_session, post_extract
@@ -60,6 +60,7 @@ class Supplier:
     personality: Personality = field(default_factory=Personality)
     submit_deadline_s: float = 180.0  # keep retrying one extract this long (GPES down, restarting)
     http_timeout_s: float = 30.0
+    chunk_patients: int = CHUNK_PATIENTS  # records read and counted at once (memory stays bounded)
     _wake: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
     _worker: threading.Thread | None = None
@@ -163,20 +164,33 @@ class Supplier:
                                              .where(SupplierSend.job_id == job_id)) if final(st)}
         todo = [p for p in request.practices if p not in done]
         if todo:
-            counts = count(self.catalogue, self.patients, self.events, todo)
-            groups = target_populations(request, self.patients)
-            late = [p for p in todo if p in self.personality.late]
+            late = set(self.personality.late)
+            held = []  # late practices' extracts, sent after every other
             http = new_session()
-            for i, code in enumerate([p for p in todo if p not in late] + late):
-                if self._stop.is_set():
-                    return  # resumed by the next process
-                if code in late and i == len(todo) - len(late):
-                    self._stop.wait(self.personality.late_s)
-                x = build_extract(request, counts[code], target_populations=groups.get(code, {}))
-                for body in self.faults.bodies(code, x.canonical_bytes()):
-                    if not self._submit(http, job_id, request, code, x.extract_id, body):
-                        return
+            # one chunk of practices at a time: counted, then sent, before the next is read
+            for counts, groups in count_chunks(self.catalogue, request, self.patients, self.events, todo,
+                                               self.chunk_patients):
+                for code in [p for p in todo if p in counts]:
+                    x = build_extract(request, counts[code], target_populations=groups.get(code, {}))
+                    if code in late:
+                        held.append((code, x))
+                    elif not self._send(http, job_id, request, code, x):
+                        return  # resumed by the next process
+            if held:
+                self._stop.wait(self.personality.late_s)
+            for code, x in sorted(held, key=lambda h: todo.index(h[0])):
+                if not self._send(http, job_id, request, code, x):
+                    return
         self._finish(job_id, "done")
+
+    def _send(self, http: requests.Session, job_id: str, request: ExtractionRequest, code: str, x) -> bool:
+        """One practice's extract (as its faults shape it). False: stopping."""
+        if self._stop.is_set():
+            return False
+        for body in self.faults.bodies(code, x.canonical_bytes()):
+            if not self._submit(http, job_id, request, code, x.extract_id, body):
+                return False
+        return True
 
     def _submit(self, http: requests.Session, job_id: str, request: ExtractionRequest, practice: str,
                 extract_id: str, body: bytes) -> bool:
