@@ -10,7 +10,8 @@ from typing import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from simulator.contracts import (AchievementSummary, ManualEntries, ManualEntryResult, PaymentRun, PracticeAchievement,
+from simulator.contracts import (AchievementSummary, BulkApprovals, BulkDeclarations, BulkManualEntries, BulkResult,
+                                 ManualEntries, ManualEntryResult, PaymentRun, PracticeAchievement,
                                  Receipt, StoredManualEntry)
 from simulator.cqrs import achievement, manual, store, workflow
 from simulator.cqrs.parameters import CqrsParameters, default_parameters
@@ -41,8 +42,8 @@ class Cqrs:
             with self.sessions() as s:
                 waiting = [w.practice_code for w in s.scalars(select(CqrsWorkflow).where(
                     CqrsWorkflow.state == workflow.AWAITING_SP, CqrsWorkflow.quality_service == self.config.quality_service))]
-            for code in waiting:
-                self.declare(code, "No Declaration Required")
+            workflow.declare_many(self.sessions, self.config, self.catalogue.parameters.achievement_date,
+                                  [(code, "No Declaration Required") for code in waiting])
         return result
 
     def achievement(self, practice_code: str) -> PracticeAchievement:
@@ -57,6 +58,14 @@ class Cqrs:
         return manual.enter(self.sessions, self.catalogue, self.config, practice_code, body,
                             known_practices=self.commissioner_of.keys(), params=self.params)
 
+    def enter_manual_many(self, body: BulkManualEntries) -> BulkResult:
+        """Many practices' manual entries in one request, each checked on its own."""
+        workflow.once_each([p.practice_code for p in body.practices], "practices")
+        return workflow.bulk_result(manual.enter_many(
+            self.sessions, self.catalogue, self.config,
+            [(p.practice_code, {"entered_by": p.entered_by, "entries": p.entries}) for p in body.practices],
+            known_practices=self.commissioner_of.keys(), params=self.params))
+
     def manual_entries(self, practice_code: str) -> list[StoredManualEntry]:
         return manual.stored_entries(self.sessions, practice_code, self.config.quality_service,
                                      self.catalogue.parameters.achievement_date)
@@ -64,6 +73,18 @@ class Cqrs:
     def declare(self, practice_code: str, declared_by: str) -> str:
         return workflow.declare(self.sessions, self.config, practice_code, self.catalogue.parameters.achievement_date,
                                 declared_by)
+
+    def declare_many(self, body: BulkDeclarations) -> BulkResult:
+        workflow.once_each([d.practice_code for d in body.declarations], "declarations")
+        return workflow.bulk_result(workflow.declare_many(
+            self.sessions, self.config, self.catalogue.parameters.achievement_date,
+            [(d.practice_code, d.declared_by) for d in body.declarations]))
+
+    def decide_many(self, body: BulkApprovals) -> BulkResult:
+        workflow.once_each([a.practice_code for a in body.approvals], "approvals")
+        return workflow.bulk_result(workflow.decide_many(
+            self.sessions, self.config, self.commissioner_of, self.catalogue.parameters.achievement_date,
+            [(a.practice_code, a.approver, a.decision, a.reason) for a in body.approvals]))
 
     def decide(self, practice_code: str, approver: str, decision: str, reason: str = "") -> str:
         return workflow.decide(self.sessions, self.config, self.commissioner_of, practice_code,

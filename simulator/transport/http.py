@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import requests
 
-from simulator.contracts import (ExtractionRequest, ExtractionSpec, ManualEntries, ManualEntryResult,
-                                 PaymentRun, PracticeAchievement, sha256)
+from simulator.contracts import (BulkManualEntries, BulkResult, ExtractionRequest, ExtractionSpec, ManualEntries,
+                                 ManualEntryResult, PaymentRun, PracticeAchievement, PracticeManualEntries, sha256)
 from simulator.contracts.headers import SHA_HEADER
 
 JSON = {"Content-Type": "application/json"}
@@ -148,6 +148,26 @@ class CqrsClient(_Client):
     def decide(self, practice_code: str, approver: str, decision: str = "approve", reason: str = "") -> dict:
         return self.post_json(f"/practices/{practice_code}/approval",
                               {"approver": approver, "decision": decision, "reason": reason})
+
+    def enter_manual_many(self, items: list[tuple[str, ManualEntries]]) -> BulkResult:
+        """Many practices' manual entries in one request; each practice answered in the result."""
+        body = BulkManualEntries(practices=tuple(
+            PracticeManualEntries(practice_code=code, entered_by=e.entered_by,
+                                  entries=[x.model_dump(exclude_none=True) for x in e.entries]) for code, e in items))
+        r = self.http.post(self._url("/manual-entries"), data=body.model_dump_json(), headers=JSON, timeout=self.timeout)
+        return BulkResult.model_validate_json(self._ok(r).content)
+
+    def declare_many(self, items: list[tuple[str, str]]) -> BulkResult:
+        """(practice, declared_by) each, in one request."""
+        body = {"declarations": [{"practice_code": c, "declared_by": by} for c, by in items]}
+        return BulkResult.model_validate_json(self._ok(self.http.post(self._url("/declarations"), json=body,
+                                                                      timeout=self.timeout)).content)
+
+    def decide_many(self, items: list[tuple[str, str, str, str]]) -> BulkResult:
+        """(practice, approver, decision, reason) each, in one request."""
+        body = {"approvals": [{"practice_code": c, "approver": a, "decision": d, "reason": r} for c, a, d, r in items]}
+        return BulkResult.model_validate_json(self._ok(self.http.post(self._url("/approvals"), json=body,
+                                                                      timeout=self.timeout)).content)
 
     def payment_run(self) -> PaymentRun:
         r = self._ok(self.http.post(self._url("/payment-runs"), timeout=self.timeout), 201)
