@@ -85,3 +85,18 @@ def test_record_faults_flow_through_and_still_reconcile(tmp_path):
 def test_a_bad_record_fault_names_the_field(tmp_path):
     r = run(tmp_path, scenario(tmp_path, population={"practices": 2, "faults": [{"practice": "A81001", "kind": "gremlins"}]}))
     assert r.exit_code == 2 and "population.faults[0].kind" in r.output
+
+
+def test_a_sampled_oracle_re_counts_the_stated_number_of_practices(tmp_path):
+    r = run(tmp_path, scenario(tmp_path, oracle={"sample": 2, "seed": 3}), "sampled")
+    assert r.exit_code == 0, r.output
+    s = json.loads((tmp_path / "reports" / "sampled" / "summary.json").read_text())
+    assert s["discrepancies"] == []
+    assert {k: s["oracle"][k] for k in ("practices_sampled", "of", "seed")} == {"practices_sampled": 2, "of": 4, "seed": 3}
+    assert len(s["oracle"]["sampled"]) == 2 and set(s["oracle"]["sampled"]) < set(json.loads(
+        (tmp_path / "reports" / "sampled" / "achievements.json").read_text()))
+    assert s["checks"]["supplier counts match the reference engine"] == 2
+    assert s["checks"]["target populations match the reference count"] == 2
+    assert s["checks"]["payment re-derives to the penny (QMAS)"] == 4  # the rest of reconciliation: every practice
+    assert {"generate", "collect", "manual_entries", "calculate", "workflow", "gather", "oracle", "reconcile",
+            "report", "total"} <= set(s["timings_s"])
