@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,29 +168,35 @@ class Supplier:
             late = set(self.personality.late)
             held = []  # late practices' extracts, sent after every other
             http = new_session()
-            # one chunk of practices at a time: counted, then sent, before the next is read
-            for counts, groups in count_chunks(self.catalogue, request, self.patients, self.events, todo,
-                                               self.chunk_patients):
-                for code in [p for p in todo if p in counts]:
-                    x = build_extract(request, counts[code], target_populations=groups.get(code, {}))
-                    if code in late:
-                        held.append((code, x))
-                    elif not self._send(http, job_id, request, code, x):
-                        return  # resumed by the next process
+            # One chunk of practices at a time: counted, then sent by the sender thread while the
+            # next chunk is counted (GPES's answers overlap the engine's work; one chunk in flight).
+            with ThreadPoolExecutor(1, thread_name_prefix=f"supplier-{self.name}-send") as sender:
+                sending = None
+                for counts, groups in count_chunks(self.catalogue, request, self.patients, self.events, todo,
+                                                   self.chunk_patients):
+                    ready = []
+                    for code in [p for p in todo if p in counts]:
+                        x = build_extract(request, counts[code], target_populations=groups.get(code, {}))
+                        (held if code in late else ready).append((code, x))
+                    if sending is not None and not sending.result():
+                        return  # stopping: resumed by the next process
+                    sending = sender.submit(self._send_all, http, job_id, request, ready)
+                if sending is not None and not sending.result():
+                    return
             if held:
                 self._stop.wait(self.personality.late_s)
-            for code, x in sorted(held, key=lambda h: todo.index(h[0])):
-                if not self._send(http, job_id, request, code, x):
-                    return
+            if not self._send_all(http, job_id, request, sorted(held, key=lambda h: todo.index(h[0]))):
+                return
         self._finish(job_id, "done")
 
-    def _send(self, http: requests.Session, job_id: str, request: ExtractionRequest, code: str, x) -> bool:
-        """One practice's extract (as its faults shape it). False: stopping."""
-        if self._stop.is_set():
-            return False
-        for body in self.faults.bodies(code, x.canonical_bytes()):
-            if not self._submit(http, job_id, request, code, x.extract_id, body):
+    def _send_all(self, http: requests.Session, job_id: str, request: ExtractionRequest, extracts: list) -> bool:
+        """Each (practice, extract) in turn, as its faults shape it. False: stopping."""
+        for code, x in extracts:
+            if self._stop.is_set():
                 return False
+            for body in self.faults.bodies(code, x.canonical_bytes()):
+                if not self._submit(http, job_id, request, code, x.extract_id, body):
+                    return False
         return True
 
     def _submit(self, http: requests.Session, job_id: str, request: ExtractionRequest, practice: str,
