@@ -22,7 +22,7 @@ import datetime as dt
 from typing import Iterable, Mapping, Sequence
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -165,12 +165,15 @@ def enter_many(sessions: sessionmaker, catalogue: Catalogue, cfg: ServiceConfig,
                         CqrsManualEntry.achievement_date == p.achievement_date)):
                     stored[e.practice_code][e.ind_code] = e
             recs = records(s, codes, p.achievement_date, cfg.quality_service)
+            new_rows: list[dict] = []  # first entries, inserted together (one ORM object each costs ~0.3 ms)
             for code, (n, request) in wanted.items():
                 try:
                     out[n] = _enter_one(s, cfg, p.achievement_date, code, request, code in with_extract,
-                                        recs.get(code), stored[code], now)
+                                        recs.get(code), stored[code], now, new_rows)
                 except WorkflowError as exc:
                     out[n] = refused(code, exc)
+            if new_rows:
+                s.execute(insert(CqrsManualEntry.__table__), new_rows)  # Core: one executemany
     except IntegrityError:
         raise WorkflowError(409, "entries", "another entry for this practice was stored at the same moment; "
                                             "send the request again") from None
@@ -179,8 +182,9 @@ def enter_many(sessions: sessionmaker, catalogue: Catalogue, cfg: ServiceConfig,
 
 def _enter_one(s: Session, cfg: ServiceConfig, achievement_date: dt.date, practice_code: str, request: ManualEntries,
                has_extract: bool, rec: tuple[CqrsWorkflow, bool] | None, stored: dict[str, CqrsManualEntry],
-               now: dt.datetime) -> PracticeOutcome:
-    """One practice's entries, checked against what CQRS holds, then stored (nothing when refused)."""
+               now: dt.datetime, new_rows: list[dict]) -> PracticeOutcome:
+    """One practice's entries, checked against what CQRS holds, then stored (nothing when refused):
+    changed entries updated in ``s``, first entries appended to ``new_rows`` for one insert."""
     if cfg.quality_service == "QOF" and not has_extract:
         raise WorkflowError(409, "practice_code",
                             f"the automatic collection has not completed for {practice_code} (no extract "
@@ -197,11 +201,13 @@ def _enter_one(s: Session, cfg: ServiceConfig, achievement_date: dt.date, practi
             unchanged += 1
             continue
         if old is None:
-            old = CqrsManualEntry(practice_code=practice_code, quality_service=cfg.quality_service,
-                                  achievement_date=achievement_date, ind_code=e.ind_code)
-            s.add(old)
-        old.achieved, old.numerator, old.denominator = e.achieved, e.numerator, e.denominator
-        old.entered_by, old.entered_at = request.entered_by, now
+            new_rows.append({"practice_code": practice_code, "quality_service": cfg.quality_service,
+                             "achievement_date": achievement_date, "ind_code": e.ind_code, "achieved": e.achieved,
+                             "numerator": e.numerator, "denominator": e.denominator,
+                             "entered_by": request.entered_by, "entered_at": now})
+        else:
+            old.achieved, old.numerator, old.denominator = e.achieved, e.numerator, e.denominator
+            old.entered_by, old.entered_at = request.entered_by, now
         changed.append(e.ind_code)
     if wf is not None and changed:
         why = f"manual entry by {request.entered_by} ({', '.join(changed)}): awaiting recalculation"
@@ -232,7 +238,8 @@ def stored_entries(sessions: sessionmaker, practice_code: str, service: str,
 def entries_for_run(s: Session, service: str, achievement_date: dt.date) -> dict[str, dict[str, dict[str, int]]]:
     """practice -> IND_CODE -> fields, every stored manual entry of the service and date."""
     out: dict[str, dict[str, dict[str, int]]] = {}
-    for e in s.scalars(select(CqrsManualEntry).where(CqrsManualEntry.quality_service == service,
-                                                     CqrsManualEntry.achievement_date == achievement_date)):
+    m = CqrsManualEntry
+    for e in s.execute(select(m.practice_code, m.ind_code, m.achieved, m.numerator, m.denominator)  # columns, not
+                       .where(m.quality_service == service, m.achievement_date == achievement_date)):  # objects
         out.setdefault(e.practice_code, {})[e.ind_code] = as_fields(e)
     return out
