@@ -11,7 +11,9 @@ from simulator.contracts import (AchievementSummary, ApprovalDecision, BulkAppro
                                  PaymentRun, PracticeAchievement, StoredManualEntry)
 from simulator.contracts.headers import SHA_HEADER
 from simulator.cqrs.manual import EntryInvalid
-from simulator.cqrs.service import Cqrs
+from simulator.cqrs.service import PAGE, Cqrs
+
+MAX_PAGE = 2000
 from simulator.cqrs.workflow import RequestInvalid, WorkflowError
 from simulator.web.errors import install_error_handlers, rejection
 
@@ -50,6 +52,29 @@ def create_app(cqrs: Cqrs) -> FastAPI:
         if body is None:
             return rejection(404, "extract_id", f"no extract {extract_id}")
         return Response(body, media_type="application/json")
+
+    ndjson = {200: {"content": {"application/x-ndjson": {}},
+                    "description": "one JSON document a line, in key order after ``after``; fewer than "
+                                   "``limit`` lines: the last page"}}
+
+    def lines(docs: list[bytes]) -> Response:
+        return Response(b"".join(d + b"\n" for d in docs), media_type="application/x-ndjson")
+
+    @app.get("/extract-bodies", responses=ndjson)
+    def extract_bodies(request_id: list[str] = Query(default=[]), after: str = "",
+                       limit: int = Query(PAGE, ge=1, le=MAX_PAGE)):
+        """{extract_id, sha256, body} per stored extract (``body`` the stored bytes, as text), by extract id."""
+        return lines(cqrs.extract_bodies_page(request_id or None, after, limit))
+
+    @app.get("/achievements", responses=ndjson)
+    def achievements(after: str = "", limit: int = Query(PAGE, ge=1, le=MAX_PAGE)):
+        """Every calculated record (PracticeAchievement), by practice code."""
+        return lines(cqrs.achievements_page(after, limit))
+
+    @app.get("/manual-entries", responses=ndjson)
+    def manual_entries_all(after: str = "", limit: int = Query(PAGE, ge=1, le=MAX_PAGE)):
+        """{practice_code, entries} per practice that entered any, by practice code."""
+        return lines(cqrs.manual_entries_page(after, limit))
 
     @app.post("/calculations")
     def calculate():

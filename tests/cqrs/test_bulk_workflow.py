@@ -137,17 +137,22 @@ def test_nothing_is_half_stored_when_the_request_fails_midway(cqrs, monkeypatch)
     whole request back: no practice keeps part of it."""
     for code in ("A81001", "A81002"):
         cqrs.ingest(body(code), None)
+    cqrs.enter_manual_many(BulkManualEntries.model_validate({"practices": [good("A81001")]}))
+    changed = good("A81001")
+    changed["entries"][0]["achieved"] = False  # an update of A81001's stored entry, then A81002 fails
     real = manual._enter_one
 
     def second_fails(s, cfg, date, code, *args):
         if code == "A81002":
+            s.flush()  # A81001's change is in the database's transaction by now
             raise RuntimeError("disk full")
         return real(s, cfg, date, code, *args)
 
     monkeypatch.setattr(manual, "_enter_one", second_fails)
     with pytest.raises(RuntimeError):
-        cqrs.enter_manual_many(BulkManualEntries.model_validate({"practices": [good("A81001"), good("A81002")]}))
-    assert entries_of(cqrs, "A81001") == entries_of(cqrs, "A81002") == 0
+        cqrs.enter_manual_many(BulkManualEntries.model_validate({"practices": [changed, good("A81002")]}))
+    assert entries_of(cqrs, "A81002") == 0
+    assert {e.ind_code: e.achieved for e in cqrs.manual_entries("A81001")}[YESNO] is True  # not False: rolled back
 
 
 # ---------------------------------------------------------------- declarations and approvals
@@ -285,3 +290,39 @@ def test_the_client_sends_bulk_requests(calculated):
         res = client.decide_many([("A81001", "05X", "approve", ""), ("A81002", "05X", "approve", "")])
         assert [o.state for o in res.results] == [APPROVED, APPROVED]
         assert client.decide_many([("A81001", "05X", "approve", "")]).unchanged == 1
+
+
+# ---------------------------------------------------------------- reading many practices at once
+
+
+def test_bulk_reads_page_through_every_record_as_the_one_practice_reads_give_it(calculated):
+    """GET /achievements, /manual-entries, /extract-bodies: NDJSON pages in key order; paging by
+    ``after`` gives every record once, the same as the one-practice reads."""
+    import json
+
+    from simulator.practice import manual_entries
+    from simulator.services import running, serve
+    from simulator.transport.http import CqrsClient
+
+    cqrs = calculated
+    cqrs.ingest(body("A81001", "x-A81001-again"), None)  # a second extract: two bodies for A81001
+    for code in ("A81001", "B82005", "B82006"):
+        cqrs.enter_manual(code, manual_entries(CAT, code, 1))
+    cqrs.calculate()
+    with running(serve("cqrs", create_app(cqrs))) as (served,):
+        client = CqrsClient(served.url)
+        for limit in (1, 3, 500):
+            lines = list(client.achievements_all(limit=limit))
+            got = [json.loads(x) for x in lines]
+            assert [a["practice_code"] for a in got] == ["A81001", "A81002", "B82005", "B82006"]
+            assert all(b"\n" not in x for x in lines)
+            assert got == [client.achievement(a["practice_code"]).model_dump(mode="json") for a in got]
+            manual = [json.loads(x) for x in client.manual_entries_all(limit=limit)]
+            assert [m["practice_code"] for m in manual] == ["A81001", "B82005", "B82006"]
+            assert manual[0]["entries"] == client.manual_entries("A81001")
+            bodies = list(client.extract_bodies(limit=limit))
+            assert sorted(i for i, _, _ in bodies) == sorted(x["extract_id"] for x in client.extracts())
+            assert all(b == client.extract_body(i) for i, _, b in bodies)
+        assert [i for i, _, _ in client.extract_bodies(["no such request"])] == []
+        r = client.http.get(f"{served.url}/achievements", params={"limit": 0})
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == "query.limit"
