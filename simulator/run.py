@@ -12,8 +12,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable, Mapping
 
+from simulator.contracts import PracticeAchievement
 from simulator.cqrs.points import points_2dp
 from simulator.population.faults import RecordFaultError
 from simulator.population.generate import Nation, generate_nation, load_nation
@@ -36,7 +37,7 @@ Say = Callable[[str], None]
 class RunResult:
     run_dir: Path
     summary: dict
-    achievements: dict[str, dict] = field(default_factory=dict)
+    achievements: Mapping[str, dict] = field(default_factory=dict)  # practice -> calculated record (JsonByKey)
     nation: Nation | None = None
 
 
@@ -97,8 +98,12 @@ def wait_for_collection(w: World, collection_id: str, timeout_s: float, poll_s: 
     gpes = w.gpes()
     suppliers = {name: w.supplier(name) for name in w.suppliers}
     deadline = time.monotonic() + timeout_s
+    c = None
     while True:
-        c = gpes.collection(collection_id)
+        # GPES's view (every practice's status) only while a request waits to be dispatched and once
+        # every job has finished; in between, the suppliers' jobs say how far the collection is
+        if c is None or any(r["status"] == "requested" for r in c["requests"]):
+            c = gpes.collection(collection_id)
         waiting = [r["supplier"] for r in c["requests"] if r["status"] == "requested"]
         for r in c["requests"]:
             if r["status"] == "dispatched" and r["job_id"]:
@@ -108,12 +113,13 @@ def wait_for_collection(w: World, collection_id: str, timeout_s: float, poll_s: 
                     job = {"status": "unknown"}
                 if job["status"] not in ("done", "failed"):
                     waiting.append(f"{r['supplier']} job {job['status']}")
+        in_flight = []
         if not waiting:  # read again: what the finished jobs sent must be in the view returned
             c = gpes.collection(collection_id)
             waiting = [r["supplier"] for r in c["requests"] if r["status"] == "requested"]
-        in_flight = [p["practice_code"] for p in c["practices"] if p["status"] in ("received", "forwarded")]
-        if not waiting and not in_flight:
-            return c
+            in_flight = [p["practice_code"] for p in c["practices"] if p["status"] in ("received", "forwarded")]
+            if not waiting and not in_flight:
+                return c
         if time.monotonic() > deadline:
             raise CollectionTimeout(f"collection {collection_id} not finished after {timeout_s:.0f} s: waiting for "
                                     f"{', '.join(waiting) or 'no supplier'}; {len(in_flight)} extracts not yet "
@@ -313,7 +319,7 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
                       "gather": round(gather_s, 3), "down": round(down_s, 3), "oracle": round(oracle_s, 3), "reconcile": round(reconcile_s, 3)},
     }
     t = time.perf_counter()
-    (run_dir / "achievements.json").write_text(json.dumps(achievements, indent=2) + "\n")
+    write_achievements(run_dir / "achievements.json", achievements)
     from simulator.reporting.report import write_report  # matplotlib is slow to import: only when reporting
 
     write_report(run_dir, summary, achievements, nation.practices, catalogue)
@@ -330,15 +336,58 @@ def _relative(path: Path, base: Path) -> str:
         return str(path)
 
 
+class JsonByKey(Mapping):
+    """key -> JSON document, held as its compact bytes and parsed on each read: a national run's
+    achievements as Python objects would take gigabytes, as bytes a few hundred megabytes."""
+
+    def __init__(self, pick: Callable[[dict], object] = lambda doc: doc):
+        self._raw: dict[str, bytes] = {}
+        self._pick = pick
+
+    def put(self, key: str, raw: bytes) -> None:
+        self._raw[key] = raw
+
+    def raw(self, key: str) -> bytes:
+        return self._raw[key]
+
+    def __getitem__(self, key: str):
+        return self._pick(json.loads(self._raw[key]))
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
 def _gather(w: World, request_ids: list[str]) -> dict:
-    """Everything reconciliation reads, scoped to this collection's requests."""
+    """Everything reconciliation reads, scoped to this collection's requests: read from CQRS a page
+    of many practices at a time, each calculated record checked against its contract."""
     cqrs = w.cqrs()
     extracts = cqrs.extracts(request_ids)
-    achievements = {x["practice_code"]: cqrs.achievement(x["practice_code"]).model_dump(mode="json")
-                    for x in extracts if x["current"]}
+    current = {x["practice_code"] for x in extracts if x["current"]}
+    achievements = JsonByKey()
+    for line in cqrs.achievements_all():
+        code = PracticeAchievement.model_validate_json(line).practice_code
+        if code in current:
+            achievements.put(code, line)
+    manual = JsonByKey(lambda doc: doc["entries"])
+    for line in cqrs.manual_entries_all():
+        code = json.loads(line)["practice_code"]
+        if code in achievements:
+            manual.put(code, line)
     return {"extracts": extracts,
-            "bodies": {x["extract_id"]: cqrs.extract_body(x["extract_id"]) for x in extracts},
+            "bodies": {extract_id: body for extract_id, _, body in cqrs.extract_bodies(request_ids)},
             "achievements": achievements,
-            "manual": {p: cqrs.manual_entries(p) for p in achievements},
+            "manual": manual,
             "outboxes": [o for name in w.suppliers for o in w.supplier(name).outbox(request_ids)],
             "receipts": w.gpes().receipts(request_ids)}
+
+
+def write_achievements(path: Path, achievements: JsonByKey) -> None:
+    """achievements.json: practice -> its calculated record, one practice a line, written as read."""
+    with open(path, "wb") as f:
+        f.write(b"{")
+        for n, code in enumerate(sorted(achievements)):
+            f.write((",\n" if n else "\n").encode() + json.dumps(code).encode() + b": " + achievements.raw(code))
+        f.write(b"\n}\n")
