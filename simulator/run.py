@@ -63,11 +63,15 @@ def new_run_id(scenario: Scenario) -> str:
     return f"{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}-{scenario.name}"
 
 
+PARALLEL_FROM = 200  # practices: from this many, the suppliers' files are written by two processes
+
+
 def generate(scenario: Scenario, run_dir: Path, progress=None) -> Nation:
     profile = load_profile(scenario.profile)
+    workers = min(2, os.cpu_count() or 1) if scenario.practices >= PARALLEL_FROM else 1
     return generate_nation(profile, n_practices=scenario.practices, seed=scenario.seed, out_dir=run_dir / "nation",
                            progress=progress, list_size_range=scenario.list_size_range,
-                           faults=scenario.record_faults)
+                           faults=scenario.record_faults, workers=workers)
 
 
 def check_faults(scenario: Scenario, nation: Nation) -> None:
