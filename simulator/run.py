@@ -49,6 +49,13 @@ def _oracle(catalogue: Catalogue, partition: tuple[Path, Path, list[str] | None]
     return (reference.run(catalogue.rules, catalogue.clusters, patients),
             targets.count_reference(catalogue.parameters.target_populations, patients, catalogue.rules.list_size_date))
 
+ORACLE_TASK = 5  # sampled practices re-counted by one task (the reference engine holds them as Python objects)
+
+
+def _groups(codes: list[str], n: int) -> list[list[str]]:
+    return [codes[i:i + n] for i in range(0, len(codes), n)]
+
+
 def oracle_sample(codes, n: int | None, seed: int) -> list[str]:
     """The practices the reference engine re-counts: ``n`` drawn from ``codes`` with ``seed`` (the
     same every time for the same practices, seed and n), or all of them when ``n`` is None or not
@@ -269,8 +276,9 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         say("Re-counting " + ("every practice" if whole else f"{len(sampled)} practices drawn with seed "
                               f"{scenario.oracle_seed}") + " with the reference engine (the oracle)")
         chosen = set(sampled)
-        work = [(*partitions[s], None if whole else [c for c in codes if c in chosen])
-                for s, codes in codes_of.items() if whole or chosen & set(codes)]
+        work = [(*partitions[s], None) for s in codes_of] if whole else [  # a sample: a few practices a task
+            (*partitions[s], group) for s, codes in codes_of.items()
+            for group in _groups([c for c in codes if c in chosen], ORACLE_TASK)]
         oracle, oracle_targets = {}, {}
         with ProcessPoolExecutor(max_workers=min(len(work), os.cpu_count() or 1)) as pool:
             for counts, groups in pool.map(_oracle, [catalogue] * len(work), work):
