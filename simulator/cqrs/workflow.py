@@ -208,17 +208,19 @@ def payment_run(sessions: sessionmaker, cfg: ServiceConfig, commissioner_of: Map
     """Finance approval and payment instruction for every approved record; writes one CSV."""
     now = utcnow()
     made: list[PaymentInstruction] = []
+    calc = CqrsWorkflow.calculated  # the four figures an instruction carries, read in SQL: not the whole calculation
+    figures = (calc["total_points"].as_string(), calc["payment_gbp"].as_string(),
+               calc[("aspiration", "paid_gbp")].as_string(), calc["net_gbp"].as_string())
     with sessions.begin() as s:
-        for wf in s.scalars(select(CqrsWorkflow).where(CqrsWorkflow.state == APPROVED,
-                                                       CqrsWorkflow.quality_service == cfg.quality_service)
-                            .order_by(CqrsWorkflow.practice_code)):
-            aspiration = wf.calculated.get("aspiration") or {}
+        for wf, total_points, payment_gbp, aspiration_paid, net in s.execute(
+                select(CqrsWorkflow, *figures).options(defer(CqrsWorkflow.calculated))
+                .where(CqrsWorkflow.state == APPROVED, CqrsWorkflow.quality_service == cfg.quality_service)
+                .order_by(CqrsWorkflow.practice_code)):
             ins = PaymentInstruction(
                 instruction_id=str(uuid.uuid4()), practice_code=wf.practice_code,
                 commissioner=commissioner_of.get(wf.practice_code, ""), achievement_date=wf.achievement_date,
-                quality_service=cfg.quality_service, total_points=wf.calculated["total_points"],
-                amount_gbp=wf.calculated["payment_gbp"], created_at=now,
-                aspiration_paid_gbp=aspiration.get("paid_gbp"), net_gbp=wf.calculated.get("net_gbp"))
+                quality_service=cfg.quality_service, total_points=total_points, amount_gbp=payment_gbp,
+                created_at=now, aspiration_paid_gbp=aspiration_paid, net_gbp=net)
             s.add(CqrsPaymentInstruction(**ins.model_dump()))
             _move(wf, PAID, f"payment instruction {ins.instruction_id}")
             made.append(ins)

@@ -16,6 +16,7 @@ from simulator.contracts import (BulkManualEntries, BulkResult, ExtractionReques
 from simulator.contracts.headers import SHA_HEADER
 
 JSON = {"Content-Type": "application/json"}
+LONG_S = 3600.0  # what one call doing a whole run's work (calculation, payment run) is given to answer
 
 
 class ServiceError(RuntimeError):
@@ -129,7 +130,8 @@ class CqrsClient(_Client):
         return self._ok(self.http.get(self._url(f"/extracts/{extract_id}/body"), timeout=self.timeout)).content
 
     def calculate(self) -> dict:
-        return self.post_json("/calculations")
+        """The whole run's calculation (minutes for a national run: waited for as long as it takes)."""
+        return self._ok(self.http.post(self._url("/calculations"), json={}, timeout=max(self.timeout, LONG_S))).json()
 
     def achievement(self, practice_code: str) -> PracticeAchievement:
         r = self._ok(self.http.get(self._url(f"/practices/{practice_code}/achievement"), timeout=self.timeout))
@@ -198,5 +200,5 @@ class CqrsClient(_Client):
             yield x["extract_id"], x["sha256"], x["body"].encode()
 
     def payment_run(self) -> PaymentRun:
-        r = self._ok(self.http.post(self._url("/payment-runs"), timeout=self.timeout), 201)
+        r = self._ok(self.http.post(self._url("/payment-runs"), timeout=max(self.timeout, LONG_S)), 201)
         return PaymentRun.model_validate_json(r.content)
