@@ -185,6 +185,20 @@ class Receipt(_Closed):
     forwarded: bool = False
 
 
+class BatchedExtract(_Closed):
+    """One extract inside a batch GPES forwards: its exact text (the bytes the supplier sent, as UTF-8)
+    and their SHA-256, which CQRS checks before storing: the bytes are unchanged or refused."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    body: str
+
+
+class ExtractBatch(_Closed):
+    """GPES -> CQRS ``POST /extracts/batch``: up to 256 forwarded extracts, judged one by one."""
+
+    extracts: tuple[BatchedExtract, ...] = Field(min_length=1, max_length=256)
+
+
 class ErrorDetail(_Closed):
     field: str
     reason: str
@@ -356,6 +370,7 @@ MESSAGES = {
     "extraction-run": ExtractionRun,
     "extract": Extract,
     "receipt": Receipt,
+    "extract-batch": ExtractBatch,
     "rejection": Rejection,
     "declaration": Declaration,
     "approval-decision": ApprovalDecision,

@@ -35,6 +35,9 @@ class Cqrs:
     def ingest(self, body: bytes, claimed_sha: str | None) -> tuple[Receipt, bool]:
         return store.ingest(self.sessions, body, claimed_sha, self.register_indicator, self.commissioner_of.keys())
 
+    def ingest_many(self, items: list[tuple[bytes, str | None]]) -> list[dict]:
+        return store.ingest_many(self.sessions, items, self.register_indicator, self.commissioner_of.keys())
+
     def calculate(self) -> dict:
         result = achievement.calculate(self.catalogue, self.sessions, self.previous_year_points, self.params)
         if self.config.no_declaration_required:

@@ -76,6 +76,61 @@ def _store(s: Session, x: Extract, body: bytes, digest: str, register_indicator:
         wf.updated_at = utcnow()
 
 
+def ingest_many(sessions: sessionmaker, items: list[tuple[bytes, str | None]], register_indicator: dict[str, str],
+                known_practices=None) -> list[dict]:
+    """Several forwarded extracts in one transaction (GPES's outbox sends them in batches). Each is
+    judged on its own, exactly as :func:`ingest` judges one: its checksum, the contract, the practice,
+    idempotency on extract_id. Returns per item ``{"status", "extract_id", "detail"}``: 201 stored, 200
+    already stored (the same bytes), 409 the id with other content, 422 refused (nothing of it stored)."""
+    results: list[dict] = [{} for _ in items]
+    parsed: list[tuple[int, Extract, bytes, str]] = []
+    for n, (body, claimed) in enumerate(items):
+        digest = sha256(body)
+        try:
+            if claimed is not None and claimed != digest:
+                raise ExtractInvalid([ErrorDetail(field=SHA_HEADER,
+                                                  reason=f"body checksum {digest} does not match {claimed}")])
+            x = parse_extract(body)
+            if known_practices is not None and x.practice_code not in known_practices:
+                raise ExtractInvalid([ErrorDetail(field="practice_code", reason=f"unknown practice {x.practice_code}")])
+        except ExtractInvalid as exc:
+            results[n] = {"status": 422, "extract_id": None, "detail": [e.model_dump() for e in exc.errors]}
+            continue
+        parsed.append((n, x, body, digest))
+    with sessions() as s:
+        known = dict(s.execute(select(CqrsExtract.extract_id, CqrsExtract.sha256).where(
+            CqrsExtract.extract_id.in_([x.extract_id for _, x, _, _ in parsed]))).all())
+    fresh = []
+    for n, x, body, digest in parsed:
+        if x.extract_id in known:
+            same = known[x.extract_id] == digest
+            results[n] = {"status": 200 if same else 409, "extract_id": x.extract_id,
+                          "detail": None if same else [{"field": "extract_id", "reason": f"extract_id {x.extract_id} "
+                                                        "was already stored with different content"}]}
+            continue
+        known[x.extract_id] = digest
+        fresh.append((n, x, body, digest))
+    if not fresh:
+        return results
+    received_at = utcnow()
+    try:
+        with sessions.begin() as s:
+            for _, x, body, digest in fresh:
+                _store(s, x, body, digest, register_indicator, received_at)
+    except IntegrityError:  # a concurrent twin: judge them one by one
+        for n, x, body, digest in fresh:
+            try:
+                _, created = ingest(sessions, body, digest, register_indicator, known_practices)
+                results[n] = {"status": 201 if created else 200, "extract_id": x.extract_id, "detail": None}
+            except Conflict as exc:
+                results[n] = {"status": 409, "extract_id": x.extract_id,
+                              "detail": [{"field": "extract_id", "reason": str(exc)}]}
+        return results
+    for n, x, _, _ in fresh:
+        results[n] = {"status": 201, "extract_id": x.extract_id, "detail": None}
+    return results
+
+
 def current_extracts(s: Session, spec_id: str | None = None) -> list[CqrsExtract]:
     q = select(CqrsExtract).where(CqrsExtract.current.is_(True))
     if spec_id:
