@@ -79,7 +79,7 @@ def run(scenario: Path = typer.Argument(..., help="scenario YAML, e.g. scenarios
         fail(f"--world: {world_dir} has no world.json (start one with `qofsim up SCENARIO --dir {world_dir}`)")
     console.rule(f"[bold]qofsim run[/] {sc.name}")
     with _bar() as bar:
-        task = bar.add_task("generating practices", total=sc.practices)
+        task = bar.add_task("generating practices", total=sc.practices, visible=world_dir is None)
         try:
             result = run_scenario(sc, reports, run_id, say=lambda m: bar.console.print(f"  {m}"),
                                   progress=lambda done, total: bar.update(task, completed=done), world_dir=world_dir)
@@ -235,7 +235,8 @@ def status(directory: Path = typer.Argument(..., help="a world's folder (qofsim 
         table = Table("service", "url", "pid", "alive", "health", "counts")
         for r in rows:
             h = r["health"] or {}
-            counts = ", ".join(f"{k} {v}" for k, v in h.items() if k not in ("service", "ok"))
+            counts = ", ".join(f"{k} {v}" if not isinstance(v, dict) else ", ".join(f"{k} {kk} {vv}" for kk, vv in v.items())
+                               for k, v in h.items() if k not in ("service", "ok") and v != {})
             table.add_row(r["name"], r["url"], str(r["pid"]), "yes" if r["alive"] else "[red]no[/]",
                           "ok" if r["health"] else f"[red]{r['error']}[/]", counts)
         console.print(table)
