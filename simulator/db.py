@@ -74,6 +74,7 @@ class GpesReceipt(Base):
     next_forward_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # a forwarder holds it
     forward_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    resends: Mapped[int] = mapped_column(Integer, default=0)  # migration 0006: the same bytes sent again
 
 
 class GpesRejection(Base):

@@ -79,6 +79,7 @@ def test_resubmission_is_answered_as_the_first_time_and_stores_nothing_new(servi
     assert {**first.json, "forwarded": None} == {**second.json, "forwarded": None}
     acknowledged(gpes, 1)
     assert len(gpes.receipts()) == len(cqrs.extracts()) == 1
+    assert gpes.receipts()[0]["resends"] == 1  # GPES's status says it came twice
 
 
 def test_same_id_other_content_is_409(services):
