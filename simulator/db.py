@@ -221,15 +221,20 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def migrate(url: str) -> None:
-    """Bring the database to the newest schema (Alembic upgrade head)."""
-    from alembic import command
+def _alembic_config(url: str):
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    return cfg
+
+
+def migrate(url: str) -> None:
+    """Bring the database to the newest schema (Alembic upgrade head)."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(url), "head")
 
 
 def sessions(url: str, create: bool = True) -> sessionmaker:
