@@ -15,10 +15,12 @@ Registered from ``tests/conftest.py``. Fixtures:
 The server comes from Debian's ``postgresql`` package (``scripts/system-packages.sh``, run by
 ``make test``): ``initdb`` and ``pg_ctl`` from ``/usr/lib/postgresql/<version>/bin`` (newest
 first; ``QOFSIM_PG_BIN`` overrides). Its data and socket directories live in a temporary
-directory; it listens on 127.0.0.1 only, on a free port, with trust authentication (loopback and
-a private socket directory only). ``initdb`` and ``postgres`` refuse to run as root, so as root
-they run as the ``postgres`` system user (``QOFSIM_PG_USER`` overrides) and the temporary
-directory belongs to that user. The server is stopped (``pg_ctl stop -m fast``, then its PID if
+directory (on /dev/shm when that is a roomy tmpfs: CREATE DATABASE is ~15 times faster there;
+``QOFSIM_PG_TMP`` overrides); it listens on 127.0.0.1 only, on a free port, with trust
+authentication (loopback and a private socket directory only), fsync off (a throw-away
+server). ``initdb`` and ``postgres`` refuse to run as root, so as root they run as the
+``postgres`` system user (``QOFSIM_PG_USER`` overrides) and the temporary directory belongs to
+that user. The server is stopped (``pg_ctl stop -m fast``, then its PID if
 need be) and its directory removed at the end of the session.
 
 No binaries: the tests that need the server fail with the reason when ``CI`` is set (CI must
@@ -60,6 +62,21 @@ def find_bin_dir() -> Path | None:
         if (Path(c) / "initdb").is_file() and (Path(c) / "pg_ctl").is_file():
             return Path(c)
     return None
+
+
+def _scratch_dir() -> str:
+    """Where the data directory goes: QOFSIM_PG_TMP, else /dev/shm when it is a roomy tmpfs (a
+    database is created per test; on this machine's disk CREATE DATABASE takes ~0.25 s, on tmpfs
+    ~0.015 s), else the system temporary directory."""
+    if os.environ.get("QOFSIM_PG_TMP"):
+        return os.environ["QOFSIM_PG_TMP"]
+    try:
+        st = os.statvfs("/dev/shm")
+        if st.f_bavail * st.f_frsize >= 2 * 2**30 and os.access("/dev/shm", os.W_OK | os.X_OK):
+            return "/dev/shm"
+    except OSError:
+        pass
+    return tempfile.gettempdir()
 
 
 def _free_port() -> int:
@@ -105,7 +122,7 @@ class PostgresServer:
             except KeyError:
                 raise RuntimeError(f"running as root, and there is no {name!r} user to run PostgreSQL as "
                                    "(Debian's postgresql package creates it; QOFSIM_PG_USER names another)") from None
-        self.base = Path(tempfile.mkdtemp(prefix="qofsim-pg-"))
+        self.base = Path(tempfile.mkdtemp(prefix="qofsim-pg-", dir=_scratch_dir()))
         (self.base / "sock").mkdir()
         if self._run_as is not None:
             for p in (self.base, self.base / "sock"):
@@ -120,7 +137,8 @@ class PostgresServer:
         for _ in range(5):  # the port is free when chosen; another process may take it before we bind
             self.port = _free_port()
             opts = (f"-c listen_addresses={self.host} -p {self.port} -k {self.base / 'sock'} "
-                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "
+                    "-c max_wal_size=256MB -c min_wal_size=32MB")
             r = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.base / "server.log"), "-o", opts,
                           "-w", "-t", "60", "start", check=False)
             if r.returncode == 0:

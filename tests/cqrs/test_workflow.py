@@ -29,8 +29,8 @@ def body(extract_id="x-1", practice="A81001", num=30, list_size=6000) -> bytes:
 
 
 @pytest.fixture
-def cqrs(tmp_path):
-    return Cqrs(sessions(f"sqlite:///{tmp_path / 'c.db'}"), CAT, {"A81001": "05X", "B82005": "06Y"}, tmp_path / "pay")
+def cqrs(tmp_path, db_url):
+    return Cqrs(sessions(db_url), CAT, {"A81001": "05X", "B82005": "06Y"}, tmp_path / "pay")
 
 
 def test_the_same_extract_twice_is_stored_once(cqrs):
@@ -197,3 +197,13 @@ def test_the_largest_counts_the_contract_allows_are_paid_exactly_and_move_no_one
             for b in bodies} == want
     # the largest payment is of the size the formula gives (points x £133.76 x CPI x APDF ~ 1), not 10**20
     assert max(paid.values()) < Decimal(1100) * Decimal("133.76") * TOP / 5891 * 2
+
+
+def test_the_same_extract_ingested_at_once_from_many_threads_is_stored_once(cqrs):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        created = [c for _, c in pool.map(lambda _: cqrs.ingest(body(), None), range(8))]
+    assert created.count(True) == 1
+    assert len(cqrs.extracts()) == 1
+
