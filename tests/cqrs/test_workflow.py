@@ -207,3 +207,14 @@ def test_the_same_extract_ingested_at_once_from_many_threads_is_stored_once(cqrs
     assert created.count(True) == 1
     assert len(cqrs.extracts()) == 1
 
+
+def test_later_extracts_for_one_practice_arriving_at_once_leave_exactly_one_current(cqrs):
+    """Supersession under concurrency: whatever the order, one current extract per practice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cqrs.ingest(body("x-0"), None)
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda i: cqrs.ingest(body(f"x-{i}", num=30 + i), None), range(1, 7)))
+    held = cqrs.extracts()
+    assert len(held) == 7
+    assert sum(x["current"] for x in held) == 1
