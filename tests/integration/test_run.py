@@ -116,3 +116,19 @@ def test_the_demo_scenario_reconciles_on_postgresql(tmp_path, postgres_url, monk
         assert conn.scalar(select(func.count()).select_from(CqrsExtract)) == 12
     engine.dispose()
 
+
+def test_two_runs_against_one_postgresql_database_each_reconcile_their_own_collection(tmp_path, postgres_url,
+                                                                                     monkeypatch):
+    """The issue: a second run against the same database reported 12 sent, 24 received, 24 stored and
+    still 0 discrepancies. Each run is its own collection and counts only that."""
+    monkeypatch.setenv(ENV_URL, postgres_url())
+    sums = []
+    for run_id in ("first", "second"):
+        r = run(tmp_path, scenario(tmp_path), run_id)
+        assert r.exit_code == 0, r.output
+        sums.append(json.loads((tmp_path / "reports" / run_id / "summary.json").read_text()))
+    for s in sums:
+        assert s["extracts_sent"] == s["extracts_received"] == s["extracts_stored"] == 4
+        assert s["discrepancies"] == [] and s["checks"]["GPES received only what suppliers sent"] == 4
+    assert sums[0]["collection_id"] != sums[1]["collection_id"]
+    assert sums[0]["total_payment_gbp"] == sums[1]["total_payment_gbp"]
