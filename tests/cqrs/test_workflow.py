@@ -173,10 +173,10 @@ def exact_payments(bodies: list[dict]) -> dict[str, Decimal]:
             for f, s in zip(figures, scored)}
 
 
-def test_the_largest_counts_the_contract_allows_are_paid_exactly_and_move_no_one_else(tmp_path):
+def test_the_largest_counts_the_contract_allows_are_paid_exactly_and_move_no_one_else(tmp_path, db_url):
     bodies = LARGEST + ORDINARY
     codes = [b["practice_code"] for b in bodies]
-    service = Cqrs(sessions(f"sqlite:///{tmp_path / 'c.db'}"), CAT, {c: "05X" for c in codes}, tmp_path / "pay")
+    service = Cqrs(sessions(db_url), CAT, {c: "05X" for c in codes}, tmp_path / "pay")
     for b in bodies:
         service.ingest(canonical_json(b), None)
     assert service.calculate()["calculated"] == len(bodies)
