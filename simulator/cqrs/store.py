@@ -127,8 +127,8 @@ def ingest_many(sessions: sessionmaker, items: list[tuple[bytes, str | None]], r
         return results
     received_at = utcnow()
     try:
-        with sessions.begin() as s:
-            for _, x, body, digest in fresh:
+        with sessions.begin() as s:  # in practice order: two batches lock their practices in the same order,
+            for _, x, body, digest in sorted(fresh, key=lambda f: f[1].practice_code):  # so never deadlock
                 _store(s, x, body, digest, register_indicator, received_at)
     except IntegrityError:  # a concurrent twin: judge them one by one
         for n, x, body, digest in fresh:
