@@ -20,8 +20,9 @@ install: $(STAMP)
 demo: install
 	$(BIN)/qofsim run $(SCENARIO)
 
-## every test: unit, spec, property, integration over loopback HTTP, BDD features
-test: install
+## every test: unit, spec, property, integration over loopback HTTP, BDD features; the store
+## tests on SQLite and on a throw-away PostgreSQL server (system-packages installs it when absent)
+test: install system-packages
 	$(BIN)/python -m pytest
 
 ## Locust, headless, against the services on loopback, bounded in time; CSV + HTML under reports/load/
@@ -32,7 +33,7 @@ load: install
 bench: install
 	$(BIN)/python -m simulator.bench
 
-## Debian packages for optional back ends (PostgreSQL); root, network to Debian's mirrors
+## Debian's postgresql when absent (root, network to Debian's mirrors); quick when present
 system-packages:
 	bash scripts/system-packages.sh
 

@@ -2,11 +2,15 @@
 
 Idempotent on ``extract_id``. A later extract for the same practice and spec supersedes the
 earlier one, and the practice's workflow record returns to 'Awaiting Service Provider Approval'.
+The database holds one current extract per practice and spec (a partial unique index). Extracts
+for one practice are stored one at a time (SQLite locks the database for each write; on
+PostgreSQL a transaction-scoped advisory lock per practice); should one still lose the race to
+a concurrent one, it is stored again, superseding the winner.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +24,9 @@ from simulator.db import CqrsExtract, CqrsWorkflow, utcnow
 def _receipt(row: CqrsExtract) -> Receipt:
     return Receipt(extract_id=row.extract_id, practice_code=row.practice_code, sha256=row.sha256,
                    status="accepted", received_at=row.received_at, forwarded=False)
+
+
+ATTEMPTS = 5  # of the storing transaction, when extracts for one practice arrive at once
 
 
 def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, register_indicator: dict[str, str],
@@ -38,15 +45,19 @@ def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, registe
                 raise Conflict(f"extract_id {x.extract_id} was already stored with different content")
             return _receipt(existing), False
     received_at = utcnow()
-    try:
-        with sessions.begin() as s:
-            _store(s, x, body, digest, register_indicator, received_at)
-    except IntegrityError:
-        with sessions() as s:
-            existing = s.get(CqrsExtract, x.extract_id)
-        if existing is None or existing.sha256 != digest:
-            raise Conflict(f"extract_id {x.extract_id} was already stored with different content") from None
-        return _receipt(existing), False
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with sessions.begin() as s:
+                _store(s, x, body, digest, register_indicator, received_at)
+        except IntegrityError:
+            with sessions() as s:
+                existing = s.get(CqrsExtract, x.extract_id)
+            if existing is None and attempt < ATTEMPTS:
+                continue  # another extract for this practice became current as we stored: supersede it in turn
+            if existing is None or existing.sha256 != digest:
+                raise Conflict(f"extract_id {x.extract_id} was already stored with different content") from None
+            return _receipt(existing), False
+        break
     return Receipt(extract_id=x.extract_id, practice_code=x.practice_code, sha256=digest, status="accepted",
                    received_at=received_at, forwarded=False), True
 
@@ -55,6 +66,8 @@ def _store(s: Session, x: Extract, body: bytes, digest: str, register_indicator:
            received_at) -> None:
     """One transaction, Core statements (the ORM unit of work costs more than the rows here)."""
     conn = s.connection()  # Core on the table: the ORM's unit of work costs more than the work here
+    if conn.dialect.name == "postgresql":  # one practice's extracts stored one at a time (SQLite: always)
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:p))"), {"p": f"cqrs_extracts:{x.practice_code}"})
     extracts = CqrsExtract.__table__
     conn.execute(update(extracts)
                  .where(extracts.c.practice_code == x.practice_code, extracts.c.spec_id == x.spec_id,
@@ -114,8 +127,8 @@ def ingest_many(sessions: sessionmaker, items: list[tuple[bytes, str | None]], r
         return results
     received_at = utcnow()
     try:
-        with sessions.begin() as s:
-            for _, x, body, digest in fresh:
+        with sessions.begin() as s:  # in practice order: two batches lock their practices in the same order,
+            for _, x, body, digest in sorted(fresh, key=lambda f: f[1].practice_code):  # so never deadlock
                 _store(s, x, body, digest, register_indicator, received_at)
     except IntegrityError:  # a concurrent twin: judge them one by one
         for n, x, body, digest in fresh:
