@@ -29,8 +29,9 @@ def _receipt(row: CqrsExtract) -> Receipt:
 ATTEMPTS = 5  # of the storing transaction, when extracts for one practice arrive at once
 
 
-def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, register_indicator: dict[str, str],
-           known_practices=None) -> tuple[Receipt, bool]:
+def judge(body: bytes, claimed_sha: str | None, known_practices=None) -> tuple[Extract, str]:
+    """The checks every forwarded extract passes before anything of it is stored: its checksum, the
+    contract, a practice CQRS knows. Returns the extract and its SHA-256; raises ExtractInvalid."""
     digest = sha256(body)
     if claimed_sha is not None and claimed_sha != digest:
         raise ExtractInvalid([ErrorDetail(field=SHA_HEADER,
@@ -38,6 +39,12 @@ def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, registe
     x = parse_extract(body)
     if known_practices is not None and x.practice_code not in known_practices:
         raise ExtractInvalid([ErrorDetail(field="practice_code", reason=f"unknown practice {x.practice_code}")])
+    return x, digest
+
+
+def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, register_indicator: dict[str, str],
+           known_practices=None) -> tuple[Receipt, bool]:
+    x, digest = judge(body, claimed_sha, known_practices)
     with sessions() as s:
         existing = s.get(CqrsExtract, x.extract_id)
         if existing is not None:
@@ -98,14 +105,8 @@ def ingest_many(sessions: sessionmaker, items: list[tuple[bytes, str | None]], r
     results: list[dict] = [{} for _ in items]
     parsed: list[tuple[int, Extract, bytes, str]] = []
     for n, (body, claimed) in enumerate(items):
-        digest = sha256(body)
         try:
-            if claimed is not None and claimed != digest:
-                raise ExtractInvalid([ErrorDetail(field=SHA_HEADER,
-                                                  reason=f"body checksum {digest} does not match {claimed}")])
-            x = parse_extract(body)
-            if known_practices is not None and x.practice_code not in known_practices:
-                raise ExtractInvalid([ErrorDetail(field="practice_code", reason=f"unknown practice {x.practice_code}")])
+            x, digest = judge(body, claimed, known_practices)
         except ExtractInvalid as exc:
             results[n] = {"status": 422, "extract_id": None, "detail": [e.model_dump() for e in exc.errors]}
             continue
