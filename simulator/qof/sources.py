@@ -290,6 +290,7 @@ RECALLED_TERMS = {
 }
 
 HEADER = ("system", "code", "term", "tag", "source")
+NO_TERM = "(no term in the source)"
 
 
 def cluster_codes(name: str, groups: dict[str, list[GroupCode]]) -> list[GroupCode]:
@@ -328,10 +329,10 @@ def build_cluster(name: str, groups: dict[str, list[GroupCode]], current: list[d
             term, how = c.term, ""
         elif code in RECALLED_TERMS:
             term, how = RECALLED_TERMS[code], "; term recalled [I]"
-        elif code in old_terms:
+        elif old_terms.get(code, NO_TERM) != NO_TERM:
             term, how = old_terms[code], "; term as the catalogue had it [I]"
         else:
-            term, how = "(no term in the source)", "; no term in the source, none recalled"
+            term, how = NO_TERM, "; no term in the source, none recalled"
         rows.append({"system": "readv2", "code": code, "term": term, "tag": "R",
                      "source": f"later QOF ruleset [R]: {c.ruleset} ({where}; {GROUPS_FILE}, from {GROUPS_SOURCE}){how}"})
     dropped = {code for (cl, code) in DROPPED if cl == name}
