@@ -205,3 +205,23 @@ def test_target_populations_are_checked_against_the_reference_count(with_targets
     wrong = {**right, "C83001": {"CS": 901}}
     assert {(d.check, d.practice_code) for d in run(with_targets, oracle=oracle, oracle_targets=wrong).discrepancies} == {
         ("target populations match the reference count", "C83001")}
+
+
+def test_a_sampled_oracle_checks_only_the_practices_it_re_counted(with_targets):
+    """oracle_practices: the reference engine re-counted A81001 only; C83001 is neither compared
+    nor a discrepancy for lacking a re-count, and a wrong count in the sample is still caught."""
+    x = json.loads(with_targets["bodies"]["x-A81001"])
+    o = PracticeCounts("A81001", x["list_size"], x["registers"],
+                       {i["id"]: IndicatorCounts(i["numerator"], i["denominator"], i["exceptions"]) for i in x["indicators"]})
+    targets = {"A81001": dict(x["target_populations"])}
+    rec = run(with_targets, oracle={"A81001": o}, oracle_targets=targets, oracle_practices={"A81001"})
+    assert rec.discrepancies == []
+    assert rec.checks["supplier counts match the reference engine"] == 1
+    assert rec.checks["target populations match the reference count"] == 1
+    unsampled = run(with_targets, oracle={"A81001": o}, oracle_targets=targets)  # no sample named: every practice
+    assert {(d.check, d.practice_code) for d in unsampled.discrepancies} >= {
+        ("supplier counts match the reference engine", "C83001")}
+    o.registers = {**o.registers, next(iter(o.registers)): o.registers[next(iter(o.registers))] + 1}
+    wrong = run(with_targets, oracle={"A81001": o}, oracle_targets=targets, oracle_practices={"A81001"})
+    assert {(d.check, d.practice_code) for d in wrong.discrepancies} == {
+        ("supplier counts match the reference engine", "A81001")}

@@ -132,3 +132,18 @@ def test_two_runs_against_one_postgresql_database_each_reconcile_their_own_colle
         assert s["discrepancies"] == [] and s["checks"]["GPES received only what suppliers sent"] == 4
     assert sums[0]["collection_id"] != sums[1]["collection_id"]
     assert sums[0]["total_payment_gbp"] == sums[1]["total_payment_gbp"]
+
+
+def test_a_sampled_oracle_re_counts_the_stated_number_of_practices(tmp_path):
+    r = run(tmp_path, scenario(tmp_path, oracle={"sample": 2, "seed": 3}), "sampled")
+    assert r.exit_code == 0, r.output
+    s = json.loads((tmp_path / "reports" / "sampled" / "summary.json").read_text())
+    assert s["discrepancies"] == []
+    assert {k: s["oracle"][k] for k in ("practices_sampled", "of", "seed")} == {"practices_sampled": 2, "of": 4, "seed": 3}
+    assert len(s["oracle"]["sampled"]) == 2 and set(s["oracle"]["sampled"]) < set(json.loads(
+        (tmp_path / "reports" / "sampled" / "achievements.json").read_text()))
+    assert s["checks"]["supplier counts match the reference engine"] == 2
+    assert s["checks"]["target populations match the reference count"] == 2
+    assert s["checks"]["payment re-derives to the penny (QMAS)"] == 4  # the rest of reconciliation: every practice
+    assert {"generate", "collect", "manual_entries", "calculate", "workflow", "gather", "oracle", "reconcile",
+            "report", "total"} <= set(s["timings_s"])

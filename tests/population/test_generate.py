@@ -321,6 +321,19 @@ def test_progress_is_called_after_each_practice(profile, tmp_path):
     assert calls == [(1, 3), (2, 3), (3, 3)]
 
 
+def test_two_processes_write_the_same_files_byte_for_byte(profile, demo_nation, tmp_path):
+    """workers=2: the suppliers' files are written by two processes side by side (EMIS in one, the
+    others in the other), the same bytes as one process writes; progress still counts every practice."""
+    calls = []
+    two = generate_nation(profile, 12, SEED, tmp_path, list_size_range=DEMO_RANGE, workers=2,
+                          progress=lambda d, t: calls.append((d, t)))
+    for a, b in zip(files(demo_nation), files(two)):
+        assert sha256(a) == sha256(b), a.name
+    assert two.manifest_path.read_text() == demo_nation.manifest_path.read_text()
+    assert sorted(d for d, _ in calls) == list(range(1, 13)) and {t for _, t in calls} == {12}
+    assert not list(tmp_path.rglob("*.partial"))
+
+
 def test_manifest_describes_the_run_and_reloads(demo_nation):
     m = json.loads(demo_nation.manifest_path.read_text())
     assert m["seed"] == SEED and m["n_practices"] == 12 and m["list_size_range"] == list(DEMO_RANGE)
