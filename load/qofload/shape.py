@@ -4,7 +4,8 @@
 users (``--users``, else the profile's ``users``) in the environment, so ``--run-time 30s``
 compresses any profile's curve into 30 s. When the time is up the shape stops every user itself
 and, when it is a master, waits until every worker has stopped its users (each sends its tally and
-its last stats as it does, ``state.py``) before Locust quits.
+its last stats as it does, ``state.py``) before Locust quits, and tells each worker to leave (a
+stopped worker is no longer the master's, and would otherwise wait a minute for its heartbeat).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import os
 
 import gevent
 from locust import LoadTestShape
+from locust.rpc import Message
 from locust.runners import MasterRunner
+
+from qofload.state import STATE
 
 from simulator.loadtest.plan import RUN_TIME_ENV, USERS_ENV
 from simulator.loadtest.profiles import parse_duration
@@ -43,5 +47,7 @@ class StagedShape(LoadTestShape):
             if isinstance(self.runner, MasterRunner):
                 self.runner.stop()  # every worker stops its users and sends its tally and last stats
                 gevent.sleep(0.5)
+                for worker in STATE.worker_ids:  # stopped workers are no longer the master's: tell each to leave
+                    self.runner.server.send_to_client(Message("quit", None, worker))
             return None
         return users, max(self.peak() / 2.0, 1.0)

@@ -57,6 +57,7 @@ class State:
         self.plan: Plan | None = None
         self.tally = Tally()
         self.worker_tallies: dict[str, dict] = {}
+        self.worker_ids: list[str] = []  # (master) the workers the test started with
         self.mine: list[list] = []
         self._supply = None
         self.to_declare: deque[str] = deque()
@@ -110,7 +111,7 @@ def _init(environment, **_):
 def _test_start(environment, **_):
     runner = environment.runner
     if isinstance(runner, MasterRunner):
-        clients = sorted(c.id for c in runner.clients.all)
+        clients = STATE.worker_ids = sorted(c.id for c in runner.clients.all)
         for i, client_id in enumerate(clients):
             runner.send_message("qofsim-plan", STATE.plan.for_share(i, len(clients)), client_id=client_id)
     elif not isinstance(runner, WorkerRunner):

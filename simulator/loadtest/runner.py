@@ -1,7 +1,7 @@
 """`qofsim load PROFILE`: target a world, set it up, run Locust headless and bounded, check, summarise.
 
-One run writes ``reports/load/<run-id>/``: ``plan.json`` (what Locust ran), Locust's ``locust_*.csv``
-and ``locust.html``, ``locust.log``, ``tally.json`` (what the users saw accepted, merged by the
+One run writes ``reports/load/<run-id>/``: ``plan.json`` (what Locust ran), Locust's ``locust_*.csv``,
+``locust_stats.json`` and ``locust.html``, ``locust.log``, ``tally.json`` (what the users saw accepted, merged by the
 master), ``rss.json`` (each service's resident memory over the run) and ``summary.json``. The exit
 code is 0 when the run met its thresholds and every check passed, 1 when not (each reason one
 line), 2 when it could not start.
@@ -168,7 +168,7 @@ def run_locust(profile: Profile, run_dir: Path, env: dict, run_time_s: float, wo
     log = open(run_dir / "locust.log", "ab")
     common = ["-f", str(profile.path), "--stop-timeout", "5"]
     head = [*common, "--headless", "--csv", str(run_dir / "locust"), "--html", str(run_dir / "locust.html"),
-            "--only-summary"]
+            "--json-file", str(run_dir / "locust_stats"), "--only-summary"]
     procs: list[subprocess.Popen] = []
     try:
         if workers + remote_workers == 0:
@@ -198,9 +198,11 @@ def run_locust(profile: Profile, run_dir: Path, env: dict, run_time_s: float, wo
             say("Locust did not stop by itself: stopping it")
             _stop(master)
             rc = master.returncode
-        time.sleep(1 if procs[1:] else 0)  # each worker sent its tally and stats when it stopped; the master
-        for p in procs[1:]:                # that quit no longer knows it, and it would wait for a heartbeat
-            if p.poll() is None:           # timeout: ask it to leave
+        deadline = time.monotonic() + 10  # the master told each worker to leave (after its stop timeout)
+        for p in procs[1:]:
+            try:
+                p.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
                 p.send_signal(signal.SIGTERM)
         return rc
     finally:
@@ -209,27 +211,45 @@ def run_locust(profile: Profile, run_dir: Path, env: dict, run_time_s: float, wo
         log.close()
 
 
+def _percentile(times: dict[int, int], n: int, q: float) -> float | None:
+    """Locust's own percentile over its response-time buckets (``locust.stats.calculate_response_time_percentile``)."""
+    if not n:
+        return None
+    done = 0
+    for t in sorted(times, reverse=True):
+        done += times[t]
+        if n - done <= int(n * q):
+            return float(t)
+    return 0.0
+
+
+def _entry(name: str, entries: list[dict]) -> dict:
+    times: dict[int, int] = {}
+    for e in entries:
+        for t, c in e["response_times"].items():
+            times[int(float(t))] = times.get(int(float(t)), 0) + c
+    n = sum(e["num_requests"] for e in entries)
+    span = max(e["last_request_timestamp"] or 0 for e in entries) - min(e["start_time"] for e in entries)
+    return {"name": name, "requests": n, "failures": sum(e["num_failures"] for e in entries),
+            "per_s": round(n / span, 1) if span > 0 else 0.0, "p50_ms": _percentile(times, n, 0.5),
+            "p95_ms": _percentile(times, n, 0.95), "p99_ms": _percentile(times, n, 0.99),
+            "max_ms": round(max((e["max_response_time"] or 0) for e in entries))}
+
+
 def read_stats(run_dir: Path) -> dict:
-    path = run_dir / "locust_stats.csv"
+    """Locust's final statistics (``--json-file``, written as it quits: the CSV is written every second and
+    can miss the last); the five most frequent failures from its CSV."""
+    path = run_dir / "locust_stats.json"
     if not path.exists():
         return {}
-    rows = list(csv.DictReader(path.open()))
-    num = lambda v: float(v) if v not in ("", "N/A", None) else None  # noqa: E731
-
-    def row(r: dict) -> dict:
-        n, f = int(r["Request Count"]), int(r["Failure Count"])
-        return {"name": r["Name"], "requests": n, "failures": f, "per_s": round(num(r["Requests/s"]) or 0, 1),
-                "p50_ms": num(r["50%"]), "p95_ms": num(r["95%"]), "p99_ms": num(r["99%"]),
-                "max_ms": round(num(r["Max Response Time"]) or 0)}
-
-    agg = next((row(r) for r in rows if r["Name"] == "Aggregated"), None)
-    by = [row(r) for r in rows if r["Name"] != "Aggregated"]
+    entries = [e for e in json.loads(path.read_text()) if e["num_requests"] or e["num_failures"]]
+    by = [_entry(e["name"], [e]) for e in sorted(entries, key=lambda e: e["name"])]
     fails = []
     fpath = run_dir / "locust_failures.csv"
     if fpath.exists():
         fails = sorted(({"name": r["Name"], "error": r["Error"][:300], "occurrences": int(r["Occurrences"])}
                         for r in csv.DictReader(fpath.open())), key=lambda r: -r["occurrences"])[:5]
-    return {"aggregated": agg, "by_request": by, "top_failures": fails}
+    return {"aggregated": _entry("Aggregated", entries) if entries else None, "by_request": by, "top_failures": fails}
 
 
 # ---------------------------------------------------------------- the run
@@ -328,6 +348,9 @@ def _summarise(opts, profile, run_id, run_dir, target, plan, run_time_s, peak, r
     if workers and tally.get("workers", 0) != workers:
         failures.append(f"the master holds the tally of {tally.get('workers', 0)} of {workers} workers")
     new = next((r for r in stats.get("by_request", []) if r["name"] == "POST /extracts (new)"), None)
+    if new and new["requests"] - new["failures"] != len(tally.get("accepted", {})):
+        failures.append(f"Locust counted {new['requests'] - new['failures']} accepted extracts, the tally "
+                        f"{len(tally.get('accepted', {}))}: a tally was lost")
     summary = {
         "run_id": run_id, "profile": profile.name, "purpose": profile.purpose, "command": " ".join(argv),
         "passed": not failures, "failures": failures,

@@ -43,7 +43,7 @@ def world(tmp_path_factory):
 
 
 def load(out, *args) -> tuple[subprocess.CompletedProcess, dict]:
-    run_id = "-".join(a.strip("-") for a in map(str, args) if "/" not in a)[:80]
+    run_id = "-".join(a.strip("-").replace(":", "") for a in map(str, args) if "/" not in a)[:80]
     r = qofsim("load", *args, "--out", out, "--run-id", run_id)
     path = out / run_id / "summary.json"
     return r, (json.loads(path.read_text()) if path.exists() else {})
@@ -83,20 +83,45 @@ def test_extraction_window_against_a_world_up(out, world):
 
 
 def test_a_threshold_it_cannot_meet_fails_the_run_naming_it(out, world):
-    r, s = load(out, "extraction-window", "--run-time", "3s", "--world", world, "--users", "2", "--p95-ms", "1")
+    """Against services named by URL (--host, --cqrs-host) this time: the practices are what GPES names."""
+    urls = {n: s["url"] for n, s in json.loads((world / "world.json").read_text())["services"].items()}
+    r, s = load(out, "extraction-window", "--run-time", "3s", "--host", urls["gpes"], "--cqrs-host", urls["cqrs"],
+                "--users", "2", "--p95-ms", "1")
     assert r.returncode == 1, r.stdout
     assert "above the threshold of 1 ms (--p95-ms)" in r.stdout
     assert s["thresholds"]["p95_ms"] == {"limit": 1.0, "value": s["p95_ms"], "from": "--p95-ms"}
+    assert s["target"]["kind"] == "host" and s["practices"] == 8
     conserved(s)  # slow is not wrong: the checks still pass
+    r, _ = load(out, "spike", "--host", urls["gpes"])
+    assert r.returncode == 2 and "--cqrs-host" in r.stdout
 
 
 def test_distributed_master_and_two_workers_keep_the_tally(out, world):
-    r, s = load(out, "extraction-window", "--run-time", RUN, "--world", world, "--users", "4", "--workers", "2")
+    """One master, two workers on loopback: one it starts itself (--workers 1), one started by hand as a
+    worker on another machine would be (--worker --master-host); the master keeps the merged tally."""
+    from simulator.world.processes import free_port
+
+    port = free_port()
+    remote = subprocess.Popen([sys.executable, "-m", "simulator.cli", "load", "extraction-window", "--worker",
+                               "--master-host", "127.0.0.1", "--master-port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        r, s = load(out, "extraction-window", "--run-time", RUN, "--world", world, "--users", "4", "--workers", "1",
+                    "--remote-workers", "1", "--master-port", port)
+    finally:
+        try:
+            remote.wait(30)
+        except subprocess.TimeoutExpired:
+            remote.terminate()
+            remote.wait(10)
     passed(r, s)
     conserved(s)
     assert s["locust_workers"] == 2
     tally = json.loads(open(s["files"]["tally"]).read())
     assert tally["workers"] == 2 and len(tally["accepted"]) == s["extracts"]["accepted_in_run"] > 0
+    counted = {r["name"]: r["requests"] - r["failures"] for r in s["by_request"]}  # Locust's stats survive too
+    assert counted["POST /extracts (new)"] == s["extracts"]["accepted_in_run"]
+    assert counted.get("POST /extracts (resend)", 0) == s["extracts"]["resent"]
 
 
 def test_year_end_peak(out, world):
