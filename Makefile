@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SCENARIO ?= scenarios/qof-2012-13-infrastructure-test.yaml
-LOAD_SECONDS ?= 30
+PROFILE ?= extraction-window
+LOAD_ARGS ?=
 
 .PHONY: install demo test load bench system-packages clean
 
@@ -25,9 +26,10 @@ demo: install
 test: install system-packages
 	$(BIN)/python -m pytest
 
-## Locust, headless, against the services on loopback, bounded in time; CSV + HTML under reports/load/
+## a Locust load profile (load/<profile>.py), headless and bounded, then checked; reports/load/<run-id>/
+## e.g. make load PROFILE=year-end-peak LOAD_ARGS="--run-time 30s --workers 2"
 load: install
-	$(BIN)/python load/run_load.py --seconds $(LOAD_SECONDS) --out reports/load
+	$(BIN)/qofsim load $(PROFILE) $(LOAD_ARGS)
 
 ## scale benchmarks (not part of `make test`); figures go in the README
 bench: install
