@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SCENARIO ?= scenarios/qof-2012-13-infrastructure-test.yaml
 LOAD_SECONDS ?= 30
 
-.PHONY: install demo test load bench system-packages clean
+.PHONY: install demo test bdd steps load bench system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ demo: install
 ## every test: unit, spec, property, integration over loopback HTTP, BDD features
 test: install
 	$(BIN)/python -m pytest
+
+## every Gherkin feature under features/, each world brought up by the suite; reports in reports/bdd/
+## (cucumber.json, junit.xml, report.html). Narrow it: make bdd BDD_ARGS="features/02-gpes --tags @gpes"
+bdd: install
+	$(BIN)/qofsim bdd $(BDD_ARGS)
+
+## the step glossary, generated from the step library
+steps: install
+	@$(BIN)/qofsim steps
 
 ## Locust, headless, against the services on loopback, bounded in time; CSV + HTML under reports/load/
 load: install

@@ -253,6 +253,7 @@ class Story:
         self.payment_runs: list = []
         self.failed = False
         self.unit: dict = {}  # what unit-level (no-HTTP) steps keep
+        self.before_skip: Callable[[], None] = lambda: None  # the plugin marks the report skipped
 
     # ------------------------------------------------------------ describing the world
 
@@ -337,6 +338,7 @@ class Story:
             if why is None and spec.nation is None and (spec.supplier_faults or spec.personalities or spec.cqrs_today):
                 why = "a world with the faults or settings its Given steps describe"
             if why:
+                self.before_skip()
                 pytest.skip(f"this scenario needs {why} ({WORLD_ENV}={self.pool.external})")
         elif spec.nation is None:
             self.practices()  # refuses, saying how to describe a world

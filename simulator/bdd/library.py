@@ -37,6 +37,10 @@ class Mismatch(AssertionError):
     and both values."""
 
 
+class UnexpectedRefusal(AssertionError):
+    """A service refused a request and no step of the scenario said that was expected."""
+
+
 # ---------------------------------------------------------------- stages (the glossary's order)
 
 STAGES: dict[str, str] = {
@@ -125,6 +129,23 @@ TYPES: dict[str, ParamType] = {t.name: t for t in (
 )}
 
 
+# What a parameter of a generic type (Words, Phrase, Text) means, by its name in the step patterns
+PARAM_MEANS = {
+    "reg": "a register: its id (DM) or its area (diabetes)",
+    "name": "a QOF area or domain, e.g. Diabetes, Smoking, Cervical screening, Organisational",
+    "status": "a status GPES reports: requested, received, rejected, forwarded, acknowledged, refused by CQRS, "
+              "not collected",
+    "alteration": "one thing wrong with the extract (the forms are listed above)",
+    "weight": "its target population G, its list size (CPI) or its prevalence",
+    "answer": "achieved or not achieved",
+    "value": "achieved, not achieved, or a of b",
+    "state": "Awaiting Service Provider Approval, Awaiting Commissioning Organisation Approval, Approved or "
+             "Payment Instructed",
+    "field": "a field as the service names it; [n] stands for any position, e.g. indicators[n].id",
+    "reason": "words the service's reason contains",
+    "spec_id": "the extraction's id, e.g. QOF-2012-13",
+}
+
 _PLACEHOLDER = re.compile(r"\{(\w+):(\w+)\}")
 
 
@@ -175,6 +196,12 @@ class StepDef:
     func: Callable = field(compare=False, repr=False)
     checks_refusal: bool = False  # a step that reads a refusal the step before it received
     mutates: bool = False  # changes what a shared world holds: refused in a @read_only feature
+    table: str = ""  # the example's data table (steps that read one)
+
+    def meanings(self) -> dict[str, str]:
+        """Each parameter and what it means (by its name, for words of a generic type)."""
+        return {n: PARAM_MEANS.get(n, t.means) if t.name in ("Words", "Phrase", "Text") else t.means
+                for n, t in self.params.items()}
 
     @property
     def keyword(self) -> str:
@@ -189,9 +216,11 @@ class StepDef:
 REGISTRY: list[StepDef] = []
 
 
-def step(kind: str, pattern: str, *, stage: str, example: str, checks_refusal: bool = False, mutates: bool = False):
+def step(kind: str, pattern: str, *, stage: str, example: str, checks_refusal: bool = False, mutates: bool = False,
+         table: str = ""):
     """Declare a step (see the module doc). The example must match the pattern. ``mutates``: the step
-    changes what a shared world holds (refused in a feature tagged @read_only)."""
+    changes what a shared world holds (refused in a feature tagged @read_only). ``table``: the example's data
+    table, for a step that reads one."""
     kinds = kind.split("/")
     if not kinds or any(k not in ("given", "when", "then") for k in kinds):
         raise ValueError(f"step kind {kind!r}: given, when, then or e.g. given/when")
@@ -214,7 +243,8 @@ def step(kind: str, pattern: str, *, stage: str, example: str, checks_refusal: b
                  {"bdd_step": bdd_step, "parser": parser, "kind": k, "func": func}, scratch)
             target.update(scratch)
         doc = " ".join((func.__doc__ or "").split())
-        REGISTRY.append(StepDef(kind, pattern, stage, example, doc, parser.params, func, checks_refusal, mutates))
+        REGISTRY.append(StepDef(kind, pattern, stage, example, doc, parser.params, func, checks_refusal, mutates,
+                                table.strip("\n")))
         return func
 
     return decorator
@@ -264,13 +294,16 @@ def glossary(fmt: str = "text") -> str:
         lines += [f"## {title}" if md else f"== {title} ({len(mine)} steps) ==", ""]
         for d in mine:
             head = f"{d.keyword} {d.sentence}"
-            lines.append(f"- **{head}**" if md else head)
+            example = f"{d.keyword.split('/')[0]} {d.example}"
+            lines.append(f"- `{head}`" if md else head)
             ind = "  " if md else "    "
             if d.doc:
                 lines.append(f"{ind}{d.doc}")
-            for name, t in d.params.items():
-                lines.append(f"{ind}<{name}>: {t.means}")
-            lines.append(f"{ind}e.g. {d.keyword.split('/')[0]} {d.example}")
+            for name, means in d.meanings().items():
+                lines.append(f"{ind}- `<{name}>`: {means}" if md else f"{ind}<{name}>: {means}")
+            lines.append(f"{ind}- e.g. `{example}`" if md else f"{ind}e.g. {example}")
+            if d.table:
+                lines += [("        " if md else ind + "  ") + row.strip() for row in d.table.splitlines()]
             lines.append("")
     total = f"{len(steps)} steps in {len({d.stage for d in steps})} stages"
     lines.append(total if not md else f"_{total}_")

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from pytest_bdd.exceptions import StepDefinitionNotFoundError
+from pytest_bdd.reporting import StepReport, scenario_reports_registry
 
 from simulator.bdd.context import Story
-from simulator.bdd.library import StepRefused, definition_of, load_library, nearest
+from simulator.bdd.library import Mismatch, StepRefused, UnexpectedRefusal, definition_of, load_library, nearest
 from simulator.bdd.worlds import WorldPool, repo_root
 
 FRESH_TAG = "fresh_world"
@@ -50,7 +51,20 @@ class StepNotFound(StepDefinitionNotFoundError):
     pass
 
 
+def _report_failed(request, step=None) -> None:
+    """Mark the scenario's cucumber report failed from the current step (or from ``step``, a step that
+    never ran), so that the report says what pytest says (pytest-bdd marks only a step's own errors)."""
+    report = scenario_reports_registry.get(request.node)
+    if report is None:
+        return
+    if step is not None:
+        report.add_step_report(StepReport(step=step))
+    if report.step_reports:
+        report.fail()
+
+
 def pytest_bdd_step_func_lookup_error(request, feature, scenario, step, exception):
+    _report_failed(request, step)
     near = nearest(step.name, step.type)
     lines = "\n".join(f"    {d.keyword} {d.sentence}    (e.g. {d.example})" for d in near)
     raise StepNotFound(f'No step matches: {step.keyword} {step.name}\n'
@@ -75,9 +89,11 @@ def pytest_bdd_before_scenario(request, feature, scenario):
     story.read_only = READ_ONLY_TAG in tags and FRESH_TAG not in tags
     story.group = request.node.nodeid if FRESH_TAG in tags else READ_ONLY_TAG if story.read_only else feature.filename
     story.pool.enter(feature.filename)  # worlds of the features before this one come down
+    story.before_skip = lambda: _report_failed(request)
 
 
-def pytest_bdd_before_step(request, feature, scenario, step, step_func):
+def pytest_bdd_before_step_call(request, feature, scenario, step, step_func, step_func_args):
+    """(Inside the step's error handling, so a refusal here is reported as this step's failure.)"""
     story = _story(request)
     if story is None:
         return
@@ -89,7 +105,7 @@ def pytest_bdd_before_step(request, feature, scenario, step, step_func):
                           "tag or the step")
     if pending is not None and not (d and d.checks_refusal):
         pending.checked = True
-        raise AssertionError(f"{pending.describe()}; no step said that was expected "
+        raise UnexpectedRefusal(f"{pending.describe()}; no step said that was expected "
                              f"(a refusal is read by a step such as 'Then {pending.hop} refuses it ...')")
 
 
@@ -97,6 +113,28 @@ def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func
     story = _story(request)
     if story is not None:
         story.failed = True
+    try:
+        exception.qof_step = f"{step.keyword} {step.name} ({Path(feature.filename).name}, line {step.line_number})"
+    except AttributeError:
+        pass
+
+
+SAID_IN_WORDS = (Mismatch, StepRefused, UnexpectedRefusal, StepNotFound)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failure the library words itself (a mismatch, a refused step, an unexpected refusal, an unknown
+    step) is reported as its words and the step, not as a Python traceback: in the terminal, the JUnit
+    XML, the cucumber JSON and the HTML report alike."""
+    rep = yield
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if rep.failed and isinstance(exc, SAID_IN_WORDS):
+        where = getattr(exc, "qof_step", None)
+        kind = {Mismatch: "Mismatch", StepRefused: "Step refused", UnexpectedRefusal: "Unexpected refusal",
+                StepNotFound: ""}[type(exc)]
+        rep.longrepr = (f"{kind}: {exc}" if kind else str(exc)) + (f"\n  at step: {where}" if where else "")
+    return rep
 
 
 def pytest_bdd_after_scenario(request, feature, scenario):
@@ -108,7 +146,8 @@ def pytest_bdd_after_scenario(request, feature, scenario):
     pending = story.unchecked_refusal()
     if pending is not None and not story.failed:
         pending.checked = True
-        raise AssertionError(f"{pending.describe()}; the scenario ended without a step saying that was expected")
+        _report_failed(request)
+        raise UnexpectedRefusal(f"{pending.describe()}; the scenario ended without a step saying that was expected")
 
 
 @pytest.fixture(scope="session")

@@ -79,7 +79,7 @@ class NationSpec:
         faults = sorted((f["practice"], f["kind"], f.get("register")) for f in manifest.get("faults", []))
         mine = sorted((f.practice, f.kind, f.register) for f in self.record_faults)
         if faults != mine:
-            return f"record faults {mine or 'none'}; the world's nation has {faults or 'none'}"
+            return f"record faults {_faults(mine)}; the world's nation has {_faults(faults)}"
         return None
 
 
@@ -106,6 +106,16 @@ def named_nation(name: str) -> tuple[NationSpec, Path]:
 
 
 # ---------------------------------------------------------------- worlds
+
+
+def _faults(faults) -> str:
+    return ", ".join(" ".join(str(x) for x in f if x) for f in sorted(faults)) or "none"
+
+
+def _moods(moods: dict) -> str:
+    default = Personality().model_dump()
+    return "; ".join(f"{s} " + ", ".join(f"{k} {v}" for k, v in m.items() if v != default[k])
+                     for s, m in sorted(moods.items())) or "none"
 
 
 @dataclass(frozen=True)
@@ -147,10 +157,10 @@ class WorldSpec:
             if mood != Personality().model_dump():
                 moods[name.removeprefix("supplier-")] = mood
         if sorted(faults) != sorted(self.supplier_faults):
-            return f"supplier faults {sorted(self.supplier_faults) or 'none'}; the world has {sorted(faults) or 'none'}"
+            return f"supplier faults {_faults(self.supplier_faults)}; the world has {_faults(faults)}"
         mine = {s: Personality.model_validate(m).model_dump() for s, m in self.personality_map().items()}
         if mine != moods:
-            return f"supplier personalities {mine or 'none'}; the world has {moods or 'none'}"
+            return f"supplier personalities {_moods(mine)}; the world has {_moods(moods)}"
         cqrs = yaml.safe_load(Path(w.file.services["cqrs"].config).read_text()) or {}
         today = cqrs.get("today")
         today = dt.date.fromisoformat(str(today)) if today else None

@@ -97,7 +97,9 @@ def _target(qof: Story, practice, name, n):
 COLUMNS = "practice, list size, <area> register, <area> indicators (as 'a of b'), <service> target population"
 
 
-@step("given", "these extracts:", stage="payments", example="these extracts:")
+@step("given", "these extracts:", stage="payments", example="these extracts:", table="""
+      | practice | list size | Diabetes register | Diabetes indicators | Cervical screening target population |
+      | A81001   | 6,000     | 300               | 100 of 100          | 1,200                                |""")
 def _table(qof: Story, datatable):
     """A table, one row per practice; columns: practice, list size, '<area> register' (e.g. Diabetes
     register), '<area> indicators' with 'a of b' (every extracted indicator of the area),

@@ -124,8 +124,10 @@ def _claims(qof: Story, practice, other):
     qof.add_fault(practice, "wrong_supplier_practice", other)
 
 
-@step("given", "these supplier faults:", stage="faults",
-      example="these supplier faults:")
+@step("given", "these supplier faults:", stage="faults", example="these supplier faults:", table="""
+      | practice | fault                   | as_practice |
+      | A81002   | resend                  |             |
+      | A81011   | wrong_supplier_practice | A81010      |""")
 def _faults_table(qof: Story, datatable):
     """A table with columns practice, fault (and as_practice for wrong_supplier_practice); the fault
     names of scenario files: resend, numerator_above_denominator, missing_indicator, duplicate_indicator,
