@@ -20,9 +20,10 @@ install: $(STAMP)
 demo: install
 	$(BIN)/qofsim run $(SCENARIO)
 
-## every test: unit, spec, property, integration over loopback HTTP, BDD features
+## every test: unit, spec, property, integration over loopback HTTP, BDD features (those tagged @slow,
+## kill-and-restart and supplier personalities, are left to `make bdd`: tests/world/ covers the same ground)
 test: install
-	$(BIN)/python -m pytest
+	QOFSIM_BDD_SKIP_SLOW=1 $(BIN)/python -m pytest
 
 ## every Gherkin feature under features/, each world brought up by the suite; reports in reports/bdd/
 ## (cucumber.json, junit.xml, report.html). Narrow it: make bdd BDD_ARGS="features/02-gpes --tags @gpes"

@@ -46,3 +46,9 @@ Feature: GPES refuses an extract that breaks the contract, the published spec or
     Then GPES accepts it
     When TPP sends GPES the same extract for A81002 again
     Then GPES answers it as it answered the first
+
+  Scenario: GPES refuses other counts under an extract id it has already accepted
+    When TPP sends GPES a valid extract for A81006
+    Then GPES accepts it
+    When TPP sends GPES other counts for A81006 under the same extract id
+    Then GPES refuses it with 409, saying "was already received with different content"

@@ -62,10 +62,18 @@ Feature: CQRS turns counts into achievement points by the QOF 2012/13 rules
     And A81004 reports DM26 numerator 0 of denominator 0 with 5 exceptions
     When A81004's extract is sent through GPES to CQRS
     And CQRS calculates achievement
-    Then DM26 counts towards A81004's maximum
+    Then CQRS holds for A81004 the DM26 counts 0 of 0 with 5 exceptions
+    And DM26 counts towards A81004's maximum
     And A81004 earns 0 points for DM26
     And A81004 can earn at most 88 points for the Diabetes area
     And A81004 earns 71 points for the Diabetes area
+
+  Scenario: A practice's register travels from its supplier to CQRS and scores its points
+    Given practice A81002 on TPP with a diabetes register of 400
+    When A81002's extract is sent through GPES to CQRS
+    And CQRS calculates achievement
+    Then CQRS holds a diabetes register of 400 for A81002
+    And A81002 earns 6 points for DM32
 
   Scenario Outline: A register scores its points when the practice produces it (<register>)
     Given A81001 has a <register> register of <size>

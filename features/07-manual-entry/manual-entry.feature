@@ -47,6 +47,7 @@ Feature: A practice enters the 44 indicators GPES does not extract, inside the e
 
   Scenario: A changed entry sends a declared record back to the practice, to be recalculated
     Given GPES collects the QOF 2012/13 extraction
+    And A81004 enters its 44 manual indicators
     And A81004 enters RECORDS03 as achieved
     And CQRS calculates achievement
     And A81004 declares its achievement

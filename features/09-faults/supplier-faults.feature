@@ -1,6 +1,7 @@
 @faults
 Feature: A supplier's faulty extract is refused naming the field; the rest of the collection arrives intact
-  Faults a supplier can make in what it sends (simulator/supplier/faults.py), one practice each.
+  Faults a supplier can make in what it sends (simulator/supplier/faults.py), one practice each,
+  in words or by the names scenario files use.
   GPES refuses each faulty extract before storing anything, says why in the collection's status,
   and forwards every other practice's extract unchanged. A resend is stored once; a practice
   whose extract never comes stays "requested".
@@ -16,6 +17,9 @@ Feature: A supplier's faulty extract is refused naming the field; the rest of th
     And A81008's extract will carry a list size that is not a whole number
     And A81009's extract will name last year's extraction
     And A81011's extract will claim to be A81010's
+    And these supplier faults:
+      | practice | fault  |
+      | A81012   | resend |
     When GPES collects the QOF 2012/13 extraction
 
   Scenario Outline: GPES refuses <practice>'s faulty extract, naming <field>, and stores nothing of it
@@ -31,9 +35,14 @@ Feature: A supplier's faulty extract is refused naming the field; the rest of th
       | A81008   | list_size                |
       | A81009   | spec_id                  |
 
-  Scenario: An extract sent twice is stored once
-    Then GPES reports A81002 acknowledged
-    And CQRS holds exactly one extract for A81002
+  Scenario Outline: An extract sent twice is stored once (<practice>)
+    Then GPES reports <practice> acknowledged
+    And CQRS holds exactly one extract for <practice>
+
+    Examples:
+      | practice |
+      | A81002   |
+      | A81012   |
 
   Scenario: A practice whose extract never comes stays requested
     Then GPES reports A81003 requested

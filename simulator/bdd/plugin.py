@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -45,6 +46,25 @@ def feature_tags(paths: list[Path]) -> set[str]:
 def pytest_configure(config):
     for tag in sorted(feature_tags(feature_files()) | {FRESH_TAG, READ_ONLY_TAG, "unit", "slow"}):
         config.addinivalue_line("markers", f"{tag}: a tag of the Gherkin features (features/)")
+
+
+SKIP_SLOW_ENV = "QOFSIM_BDD_SKIP_SLOW"  # `make test` sets it: @slow features are left to `make bdd`
+_left_out: list[str] = []
+
+
+def pytest_collection_modifyitems(config, items):
+    if not os.environ.get(SKIP_SLOW_ENV):
+        return
+    slow = [i for i in items if "test_features.py" in i.nodeid and i.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [i for i in items if i not in slow]
+        _left_out[:] = [i.nodeid for i in slow]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _left_out:
+        terminalreporter.write_line(f"{len(_left_out)} scenarios tagged @slow left to `make bdd` ({SKIP_SLOW_ENV} is set)")
 
 
 class StepNotFound(StepDefinitionNotFoundError):

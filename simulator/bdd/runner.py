@@ -110,7 +110,8 @@ def run(paths: list[Path] | None = None, tags: str | None = None, world: Path | 
     sc = counts["scenarios"]
     say(f"{counts['features']} features, {sum(sc.values())} scenarios: {sc['passed']} passed, {sc['failed']} failed, "
         f"{sc['skipped']} skipped")
-    say(f"reports: {cucumber}, {junit}, {html}")
+    for f in (cucumber, junit, html):
+        say(f"  {f}")
     if code == 5:
         say("no scenario matched (--tags or paths)")
     return code

@@ -4,7 +4,9 @@ A scenario describes its world in Given steps (a nation, supplier faults, person
 faults, CQRS's calendar); the world is brought up, as separate processes exactly as ``qofsim up``
 starts it, by the first step that needs a running service. Scenarios of one feature that describe
 the same world share it (and its collection); a scenario or feature tagged ``@fresh_world`` gets
-a world of its own. Worlds are brought down when the suite moves to the next feature.
+a world of its own; features tagged ``@read_only`` share their worlds across features (a step that
+would change a world is refused there). Worlds are brought down when the suite moves to the next
+feature (the @read_only ones at the end of the run).
 
 With ``qofsim bdd --world DIR`` (environment ``QOFSIM_BDD_WORLD``) every scenario drives the world
 a team already started instead: a scenario whose Given steps describe a different world (other

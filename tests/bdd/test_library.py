@@ -202,3 +202,51 @@ def test_qofsim_bdd_refuses_what_it_cannot_run(tmp_path):
     assert res.exit_code == 2 and "no feature or scenario uses the tag @nosuchtag" in res.output
     res = CliRunner().invoke(app, ["bdd", "--world", str(tmp_path)])
     assert res.exit_code == 2 and "has no world.json" in res.output
+
+
+def test_a_count_that_differs_is_said_with_practice_indicator_hop_and_both_values(tmp_path):
+    """The words of 'Then CQRS holds for <practice> exactly the counts <supplier> sent' when one differs."""
+    from simulator.bdd.library import Mismatch
+    from simulator.bdd.steps.flow import _same_counts
+    from simulator.bdd.worlds import NationSpec
+
+    sent = {"extract_id": "x1", "spec_id": "QOF-2012-13", "supplier": "TPP", "practice_code": "A81002",
+            "achievement_date": "2013-03-31", "list_size": 6000, "registers": {"DM": 300},
+            "indicators": [{"id": "DM26", "numerator": 382, "denominator": 400, "exceptions": 12}]}
+    held = json.loads(json.dumps(sent))
+    held["indicators"][0]["numerator"] = 383
+
+    class Fake(Story):
+        def sent_body(self, practice):
+            return "TPP", sent
+
+        def held(self, practice):
+            return [{"extract_id": "x1", "practice_code": practice}]
+
+        def body(self, extract_id):
+            return held
+
+    qof = Fake(WorldPool(tmp_path))
+    qof.describe_nation(NationSpec(practices=4))
+    with pytest.raises(Mismatch, match=r"^CQRS holds DM26 numerator 383 for A81002; TPP sent 382$"):
+        _same_counts(qof, "A81002")
+    held["indicators"][0]["numerator"] = 382
+    _same_counts(qof, "A81002")
+
+
+def test_every_step_of_the_library_is_used_by_a_feature():
+    """A step no feature uses is a step the suite never runs: each one is in some scenario (outlines
+    rendered with their examples), so the glossary lists only steps that work."""
+    from pytest_bdd.feature import get_features
+
+    sentences = []
+    for feature in get_features([str(p) for p in feature_files()]):
+        for template in feature.scenarios.values():
+            contexts = [c for ex in template.examples for c in ex.as_contexts()] or [{}]
+            for context in contexts:
+                scenario = template.render(context)
+                sentences += [(s.type, s.name) for s in scenario.steps]
+    unused = [f"{d.keyword} {d.sentence}" for d in STEPS
+              if not any(kind in d.kind.split("/") and QofParser(d.pattern).is_matching(text)
+                         for kind, text in sentences)]
+    assert unused == []

@@ -290,11 +290,26 @@ def _send_valid(qof: Story, supplier, practice):
       example="TPP sends GPES the same extract for A81002 again", mutates=True)
 def _send_again(qof: Story, supplier, practice):
     """The same bytes (same extract id) as the scenario's last extract for the practice."""
+    qof.practice(practice, supplier)
     if practice not in qof.sent:
         raise StepRefused(f"this scenario has sent no extract for {practice} yet")
     first = qof.last
     qof.sent[practice]["first"] = first
     qof.send_through_gpes(qof.sent[practice]["bytes"], practice, f"{practice}'s extract from {supplier}, again")
+
+
+@step("when", "{supplier:Supplier} sends GPES other counts for {practice:Practice} under the same extract id",
+      stage="gpes", example="TPP sends GPES other counts for A81002 under the same extract id", mutates=True)
+def _send_conflict(qof: Story, supplier, practice):
+    """The scenario's last extract for the practice with its list size one higher and its extract id kept:
+    an extract id is the idempotency key, so GPES refuses other content under it (409)."""
+    qof.practice(practice, supplier)
+    if practice not in qof.sent:
+        raise StepRefused(f"this scenario has sent no extract for {practice} yet")
+    body = json.loads(qof.sent[practice]["bytes"])
+    body["list_size"] += 1
+    qof.send_through_gpes(canonical_json(body), practice, f"other counts for {practice} under extract id "
+                                                          f"{body['extract_id']}")
 
 
 @step("then", "{hop:Hop} accepts it", stage="gpes", example="GPES accepts it", checks_refusal=True)

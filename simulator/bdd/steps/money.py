@@ -81,19 +81,6 @@ def _reports_area(qof: Story, practice, name, num, den):
         qof.draft(practice).indicators[ind] = (num, den, 0)
 
 
-@step("given", "{practice:Practice}'s target population for {name:Words} is {n:Count}", stage="payments",
-      example="A81001's target population for Cervical screening is 1,200")
-def _target(qof: Story, practice, name, n):
-    """The additional service's target population (CS women 25-64, CHS under 5, MAT and CON women 16-45)
-    in the extract the scenario builds; a service without one is paid by CPI."""
-    a = area(name)
-    group = default_parameters().target_groups.get(a)
-    if group is None:
-        raise StepRefused(f"{a} has no target population (those that do: "
-                          f"{', '.join(default_parameters().target_groups)})")
-    qof.draft(practice).target_populations[group.group] = n
-
-
 COLUMNS = "practice, list size, <area> register, <area> indicators (as 'a of b'), <service> target population"
 
 
@@ -103,7 +90,8 @@ COLUMNS = "practice, list size, <area> register, <area> indicators (as 'a of b')
 def _table(qof: Story, datatable):
     """A table, one row per practice; columns: practice, list size, '<area> register' (e.g. Diabetes
     register), '<area> indicators' with 'a of b' (every extracted indicator of the area),
-    '<service> target population' (e.g. Cervical screening target population)."""
+    '<service> target population' (e.g. Cervical screening target population). A blank cell sends nothing
+    for that column (a target population left blank is not sent: that service is paid by CPI)."""
     head, *rows = datatable
     if "practice" not in head:
         raise StepRefused(f"the table needs a practice column (columns: {COLUMNS})")
@@ -307,15 +295,6 @@ def _aspiration(qof: Story, practice, amount):
         raise Mismatch(f"CQRS paid {practice} {', '.join(_money(m) for m in sorted(months))} a month in aspiration "
                        f"(from {asp['previous_year_points']} points, {asp['points_source']}); the scenario expects "
                        f"{_money(amount)}")
-
-
-@step("then", "{practice:Practice}'s year-end payment, net of aspiration, is £{amount:Money}", stage="payments",
-      example="A81001's year-end payment, net of aspiration, is £32,104.44")
-def _net(qof: Story, practice, amount):
-    a = qof.achievement(practice)
-    if a["net_gbp"] is None or Decimal(a["net_gbp"]) != amount:
-        raise Mismatch(f"CQRS's year-end payment for {practice} is {a['net_gbp']} net of aspiration "
-                       f"({a['payment_gbp']} achieved); the scenario expects {_money(amount)}")
 
 
 @step("then", "{practice:Practice}'s year-end payment, net of aspiration, is a repayment of £{amount:Money}",
