@@ -14,14 +14,13 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import pytest
 
 from simulator.bdd.library import Mismatch, StepRefused
 from simulator.bdd.worlds import WORLD_ENV, LiveWorld, NationSpec, WorldPool, WorldSpec
-from simulator.contracts import Extract, IndicatorCount, canonical_json
+from simulator.contracts import Extract, IndicatorCount
 from simulator.gpes.spec import build_spec
 from simulator.population.faults import RecordFault
 from simulator.population.practices import build_practices
@@ -440,7 +439,7 @@ class Story:
             self.drafts[practice] = Draft(practice, self.supplier_of(practice))
         return self.drafts[practice]
 
-    def send_through_gpes(self, body: bytes, practice: str, what: str) -> Attempt:
+    def send_through_gpes(self, body: bytes, what: str) -> Attempt:
         a = attempt(what, "GPES", lambda: self.w.gpes().submit(body))
         self.last = a
         return a
@@ -478,14 +477,3 @@ class Story:
     def unchecked_refusal(self) -> Attempt | None:
         a = self.last
         return a if a is not None and not a.ok and not a.checked else None
-
-
-def external_world_dir() -> Path | None:
-    import os
-
-    v = os.environ.get(WORLD_ENV)
-    return Path(v) if v else None
-
-
-def dump(obj) -> str:
-    return canonical_json(obj).decode()

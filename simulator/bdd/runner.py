@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from simulator.bdd.plugin import FRESH_TAG, READ_ONLY_TAG, feature_files, feature_tags
+from simulator.bdd.plugin import FRESH_TAG, READ_ONLY_TAG, SKIP_SLOW_ENV, feature_files, feature_tags
 from simulator.bdd.worlds import WORLD_ENV, repo_root
 
 PATHS_ENV = "QOFSIM_BDD_PATHS"
@@ -84,6 +84,7 @@ def run(paths: list[Path] | None = None, tags: str | None = None, world: Path | 
         raise BddError(f"no .feature file under {root / 'features'}")
     env = {**os.environ, PATHS_ENV: os.pathsep.join(str(f) for f in features)}
     env.pop(WORLD_ENV, None)
+    env.pop(SKIP_SLOW_ENV, None)  # qofsim bdd runs every scenario it is asked for, @slow too
     if world is not None:
         world = Path(world).resolve()
         if not (world / "world.json").exists():

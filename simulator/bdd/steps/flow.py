@@ -36,9 +36,8 @@ def _collect(qof: Story):
       example="GPES collects the QOF 2012/13 extraction again", mutates=True)
 def _collect_again(qof: Story):
     """A new collection, always: each practice's new extract supersedes the one CQRS held."""
-    qof.world()
     if not qof.world().collections:
-        qof.collect()
+        qof.collect()  # "again" after the first
     qof.collect(again=True)
 
 
@@ -272,7 +271,7 @@ def _send_altered(qof: Story, supplier, practice, alteration):
     body = qof.draft(practice).body(request_id)
     data = _alter(qof, body, alteration, practice)
     qof.sent[practice] = {"extract_id": body.get("extract_id"), "bytes": data}
-    qof.send_through_gpes(data, practice, f"{practice}'s extract from {supplier} with {alteration}")
+    qof.send_through_gpes(data, f"{practice}'s extract from {supplier} with {alteration}")
 
 
 @step("when", "{supplier:Supplier} sends GPES a valid extract for {practice:Practice}", stage="gpes",
@@ -283,7 +282,7 @@ def _send_valid(qof: Story, supplier, practice):
     body = qof.draft(practice).body(qof.new_request(supplier, [practice]))
     data = canonical_json(body)
     qof.sent[practice] = {"extract_id": body["extract_id"], "bytes": data}
-    qof.send_through_gpes(data, practice, f"{practice}'s extract from {supplier}")
+    qof.send_through_gpes(data, f"{practice}'s extract from {supplier}")
 
 
 @step("when", "{supplier:Supplier} sends GPES the same extract for {practice:Practice} again", stage="gpes",
@@ -295,7 +294,7 @@ def _send_again(qof: Story, supplier, practice):
         raise StepRefused(f"this scenario has sent no extract for {practice} yet")
     first = qof.last
     qof.sent[practice]["first"] = first
-    qof.send_through_gpes(qof.sent[practice]["bytes"], practice, f"{practice}'s extract from {supplier}, again")
+    qof.send_through_gpes(qof.sent[practice]["bytes"], f"{practice}'s extract from {supplier}, again")
 
 
 @step("when", "{supplier:Supplier} sends GPES other counts for {practice:Practice} under the same extract id",
@@ -308,8 +307,7 @@ def _send_conflict(qof: Story, supplier, practice):
         raise StepRefused(f"this scenario has sent no extract for {practice} yet")
     body = json.loads(qof.sent[practice]["bytes"])
     body["list_size"] += 1
-    qof.send_through_gpes(canonical_json(body), practice, f"other counts for {practice} under extract id "
-                                                          f"{body['extract_id']}")
+    qof.send_through_gpes(canonical_json(body), f"other counts for {practice} under extract id {body['extract_id']}")
 
 
 @step("then", "{hop:Hop} accepts it", stage="gpes", example="GPES accepts it", checks_refusal=True)

@@ -129,7 +129,7 @@ def _send(qof: Story, practices: list[str]) -> None:
         request_id = qof.new_request(d.supplier, [p])
         body = d.body(request_id)
         data = canonical_json(body)
-        a = qof.send_through_gpes(data, p, f"{p}'s extract from {d.supplier}")
+        a = qof.send_through_gpes(data, f"{p}'s extract from {d.supplier}")
         qof.sent[p] = {"extract_id": body["extract_id"], "bytes": data}
         if not a.ok:
             return  # the refusal waits for a step that expects it

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from simulator.bdd.context import HttpAnswer, Story, attempt, catalogue, indicator
 from simulator.bdd.library import Mismatch, StepRefused, step
-from simulator.contracts import ManualEntries, ManualEntry
 from simulator.cqrs.manual import manual_indicators
 from simulator.practice import manual_entries
 
