@@ -344,5 +344,32 @@ def record(population: Path = typer.Argument(..., help="population folder writte
     console.print(f"{len(export.records)} records ({fmt}) -> {out}")
 
 
+@app.command()
+def bdd(paths: Optional[list[Path]] = typer.Argument(None, help="feature files or folders (default: every .feature "
+                                                     "under features/)"),
+        tags: Optional[str] = typer.Option(None, "--tags", help="tag expression, e.g. '@gpes and not @slow'"),
+        world_dir: Optional[Path] = typer.Option(None, "--world", help="drive the world already up in this folder "
+                                                 "(qofsim up) instead of bringing worlds up"),
+        out: Path = typer.Option(Path("reports/bdd"), "--out", help="folder for cucumber.json, junit.xml, report.html")):
+    """Run the Gherkin features over the running services: cucumber JSON, JUnit XML and an HTML report."""
+    from simulator.bdd.runner import BddError, run as run_features
+
+    try:
+        code = run_features(paths, tags, world_dir, out, say=console.print)
+    except BddError as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
+
+
+@app.command()
+def steps(fmt: str = typer.Option("text", "--format", help="text or markdown")):
+    """The step glossary: every step of the Gherkin library, its parameters and one example, by stage."""
+    from simulator.bdd.library import glossary
+
+    if fmt not in ("text", "markdown"):
+        fail(f"--format: {fmt!r} is not one of text, markdown")
+    sys.stdout.write(glossary(fmt))
+
+
 if __name__ == "__main__":
     app()
