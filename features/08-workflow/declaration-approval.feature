@@ -42,10 +42,11 @@ Feature: The practice declares, its commissioner approves or rejects, finance pa
     Then A81004 has no payment instruction
     And A81004's record is "Awaiting Service Provider Approval"
 
-  Scenario: A declaration is made once
+  Scenario: A declaration made twice is made once
     Given A81005 declares its achievement
     When A81005 declares its achievement
-    Then CQRS refuses it with 409, saying "not 'Awaiting Service Provider Approval'"
+    Then CQRS accepts it
+    And A81005's record is "Awaiting Commissioning Organisation Approval"
 
   Scenario: A commissioner cannot approve what was not declared
     When its commissioner approves A81006
