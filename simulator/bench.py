@@ -112,7 +112,7 @@ def bench_calc(practices: int, workdir: str) -> dict:
             "seconds": round(secs, 2), "peak_rss_mib": round(_peak_rss_mib()), "total_gbp": str(total)}
 
 
-def bench_collection(extracts: int, workdir: str, clients: int = 8) -> dict:
+def bench_collection(extracts: int, workdir: str, clients: int = 8, gpes_workers: int | None = None) -> dict:
     """The national collection through the services: ``extracts`` practice extracts (a registry of
     that many practices in the 2012/13 supplier shares) posted by supplier clients to GPES, stored,
     forwarded from GPES's outbox to CQRS, stored and acknowledged. GPES and CQRS run as the separate
@@ -161,7 +161,9 @@ def bench_collection(extracts: int, workdir: str, clients: int = 8) -> dict:
                  "practices_file": str(work / "world" / "config" / "practices.json"),
                  "cqrs_url": f"http://127.0.0.1:{ports['cqrs']}", "public_url": f"http://127.0.0.1:{ports['gpes']}"},
     }
-    world = launch(work / "world", configs, ports, "bench-collection", 7, str(templates.out_dir), registry)
+    gpes_workers = gpes_workers or int(os.environ.get("QOFSIM_BENCH_GPES_WORKERS", "1"))
+    world = launch(work / "world", configs, ports, "bench-collection", 7, str(templates.out_dir), registry,
+                   workers={"gpes": gpes_workers})
     gpes_url = world.services["gpes"].url
     try:
         http = new_session()
@@ -189,6 +191,9 @@ def bench_collection(extracts: int, workdir: str, clients: int = 8) -> dict:
                         pass
                 sampling.wait(0.05)
 
+        cpu0 = {n: sum(proc.cpu_times()[:2]) for n, proc in procs.items()}
+        me = psutil.Process()
+        cpu0["client"] = sum(me.cpu_times()[:2])
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         local = threading.local()
@@ -220,6 +225,8 @@ def bench_collection(extracts: int, workdir: str, clients: int = 8) -> dict:
                 break
             time.sleep(0.02)
         seconds = time.perf_counter() - start
+        cpu = {n: round(sum(proc.cpu_times()[:2]) - cpu0[n], 2) for n, proc in procs.items()}  # workers: see RSS
+        cpu["client"] = round(sum(me.cpu_times()[:2]) - cpu0["client"], 2)
         sampling.set()
         sampler.join()
         receipts = http.get(f"{gpes_url}/receipts", timeout=120).json()
@@ -234,13 +241,13 @@ def bench_collection(extracts: int, workdir: str, clients: int = 8) -> dict:
         ids = [x["extract_id"] for x in stored]
         accepted = {x["extract_id"] for x in receipts}
         q = lambda xs, p: statistics.quantiles(xs, n=100)[p - 1] if len(xs) > 1 else (xs[0] if xs else None)  # noqa: E731
-        return {"benchmark": "collection", "extracts": len(bodies), "clients": clients,
+        return {"benchmark": "collection", "extracts": len(bodies), "clients": clients, "gpes_workers": gpes_workers,
                 "seconds": round(seconds, 2), "extracts_per_s": round(len(bodies) / seconds),
                 "submit_seconds": round(submitted, 2),
                 "p95_ms": round(q(e2e, 95), 1) if e2e else None, "p50_ms": round(q(e2e, 50), 1) if e2e else None,
                 "submit_p95_ms": round(q(answered_ms, 95), 1), "statuses": statuses,
                 "lost": len(accepted - set(ids)), "doubled": len(ids) - len(set(ids)),
-                "peak_rss_mib": {n: round(v / 2**20) for n, v in peak.items()},
+                "peak_rss_mib": {n: round(v / 2**20) for n, v in peak.items()}, "cpu_seconds": cpu,
                 "acknowledged_over_time": progress[::max(len(progress) // 20, 1)]}
     finally:
         down(work / "world")

@@ -1,4 +1,4 @@
-"""The `qofsim` command line (Typer + Rich): generate, run, up, down, status, serve, calc, schema, catalogue, record."""
+"""The `qofsim` command line (Typer + Rich): generate, run, up, down, status, serve, load, calc, schema, catalogue, record."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def run(scenario: Path = typer.Argument(..., help="scenario YAML, e.g. scenarios
         fail(f"--world: {world_dir} has no world.json (start one with `qofsim up SCENARIO --dir {world_dir}`)")
     console.rule(f"[bold]qofsim run[/] {sc.name}")
     with _bar() as bar:
-        task = bar.add_task("generating practices", total=sc.practices)
+        task = bar.add_task("generating practices", total=sc.practices, visible=world_dir is None)
         try:
             result = run_scenario(sc, reports, run_id, say=lambda m: bar.console.print(f"  {m}"),
                                   progress=lambda done, total: bar.update(task, completed=done), world_dir=world_dir)
@@ -235,11 +235,78 @@ def status(directory: Path = typer.Argument(..., help="a world's folder (qofsim 
         table = Table("service", "url", "pid", "alive", "health", "counts")
         for r in rows:
             h = r["health"] or {}
-            counts = ", ".join(f"{k} {v}" for k, v in h.items() if k not in ("service", "ok"))
+            counts = ", ".join(f"{k} {v}" if not isinstance(v, dict) else ", ".join(f"{k} {kk} {vv}" for kk, vv in v.items())
+                               for k, v in h.items() if k not in ("service", "ok") and v != {})
             table.add_row(r["name"], r["url"], str(r["pid"]), "yes" if r["alive"] else "[red]no[/]",
                           "ok" if r["health"] else f"[red]{r['error']}[/]", counts)
         console.print(table)
     if any(r["health"] is None for r in rows):
+        raise typer.Exit(1)
+
+
+@app.command()
+def load(profile: str = typer.Argument(..., help="extraction-window, year-end-peak, manual-entry-rush, soak or spike "
+                                       "(load/<profile>.py)"),
+         run_time: Optional[str] = typer.Option(None, "--run-time", help="e.g. 30s, 5m (default: the profile's)"),
+         world_dir: Optional[Path] = typer.Option(None, "--world", help="load the world already up in this folder "
+                                                  "(qofsim up) instead of bringing one up"),
+         host: Optional[str] = typer.Option(None, "--host", help="GPES's URL, for services started by other means"),
+         cqrs_host: Optional[str] = typer.Option(None, "--cqrs-host", help="CQRS's URL (with --host)"),
+         practices: Optional[int] = typer.Option(None, "--practices", min=1, help="practices (default: the profile's; "
+                                                 "with --world/--host at most the world's)"),
+         users: Optional[int] = typer.Option(None, "--users", min=1, help="peak users (default: the profile's)"),
+         workers: int = typer.Option(0, "--workers", min=0, help="Locust workers: a master and N worker processes"),
+         remote_workers: int = typer.Option(0, "--remote-workers", min=0, help="more workers the master waits for, "
+                                            "started on other machines with --worker --master-host"),
+         worker: bool = typer.Option(False, "--worker", help="be one Locust worker of a master at --master-host"),
+         master_host: str = typer.Option("127.0.0.1", "--master-host", help="the master's address (it binds to it)"),
+         master_port: Optional[int] = typer.Option(None, "--master-port", help="default: a free port (5557 with "
+                                                   "--worker or --remote-workers)"),
+         p95_ms: Optional[float] = typer.Option(None, "--p95-ms", help="fail above this p95 (default: the profile's)"),
+         max_error_ratio: Optional[float] = typer.Option(None, "--max-error-ratio", help="fail above this share of "
+                                                         "failed requests (default: the profile's, 0.001)"),
+         out: Path = typer.Option(Path("reports/load"), "--out", help="folder for <run-id>/"),
+         run_id: Optional[str] = typer.Option(None, "--run-id"),
+         seed: int = typer.Option(7, "--seed")):
+    """A Locust load profile, headless and bounded, then checked: nothing lost or doubled, one payment per
+    declared practice, payments re-derived. Exits 1 on a failed threshold or check, 2 if it cannot start."""
+    from simulator.loadtest.runner import LoadOptions, RefuseToStart, run_load, run_worker
+    from simulator.loadtest.target import TargetError
+
+    try:
+        if worker:
+            raise typer.Exit(run_worker(profile, master_host, master_port or 5557))
+        code, s = run_load(LoadOptions(profile=profile, run_time=run_time, world=world_dir, host=host,
+                                       cqrs_host=cqrs_host, practices=practices, users=users, workers=workers,
+                                       remote_workers=remote_workers, master_host=master_host,
+                                       master_port=master_port or (5557 if remote_workers else None), p95_ms=p95_ms,
+                                       max_error_ratio=max_error_ratio, out=out, run_id=run_id, seed=seed),
+                           ["qofsim", "load", *sys.argv[2:]], say=lambda m: console.print(f"  {m}"))
+    except RefuseToStart as exc:
+        fail(str(exc))
+    except TargetError as exc:
+        fail(str(exc), 1)
+    table = Table(title=f"load {s['run_id']}", show_header=False)
+    x = s.get("extracts", {})
+    for key, value in (("requests", f"{s['requests']:,} ({s['requests_per_s']}/s), {s['failed_requests']} failed "
+                                    f"({s['error_ratio']:.3%})"),
+                       ("latency", f"p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, p99 {s['p99_ms']} ms"),
+                       ("new extracts", f"{x.get('accepted_in_run', 0):,} ({s['new_extracts_per_s']}/s); end to end "
+                                        f"{x.get('end_to_end_per_s')}/s, GPES->CQRS p95 {x.get('gpes_to_cqrs_p95_ms')} ms"),
+                       ("conserved", f"{x.get('held_by_cqrs', 0):,} held by CQRS, lost {x.get('lost', 0)}, "
+                                     f"doubled {x.get('doubled', 0)}"),
+                       ("workflow", json.dumps({k: v for k, v in s.get("workflow", {}).items()})),
+                       ("re-derived", f"{s['rederivation']['practices_compared']} practices, "
+                                      f"{s['rederivation']['discrepancies']} discrepancies"),
+                       ("rss MiB", ", ".join(f"{n} {r['start']}->{r['peak_under_load']} ({r['peak_with_checks']})"
+                                             for n, r in s["rss_mib"].items()))):
+        if value and value != "{}":
+            table.add_row(key, value)
+    console.print(table)
+    for f in s["failures"]:
+        console.print(f"[red]✗[/] {f}", soft_wrap=True)
+    console.print(f"summary: {Path(s['files']['html']).parent / 'summary.json'}")
+    if s["failures"]:
         raise typer.Exit(1)
 
 
@@ -275,6 +342,33 @@ def record(population: Path = typer.Argument(..., help="population folder writte
     except OSError as exc:
         fail(f"--out {out}: {exc.strerror or exc}")
     console.print(f"{len(export.records)} records ({fmt}) -> {out}")
+
+
+@app.command()
+def bdd(paths: Optional[list[Path]] = typer.Argument(None, help="feature files or folders (default: every .feature "
+                                                     "under features/)"),
+        tags: Optional[str] = typer.Option(None, "--tags", help="tag expression, e.g. '@gpes and not @slow'"),
+        world_dir: Optional[Path] = typer.Option(None, "--world", help="drive the world already up in this folder "
+                                                 "(qofsim up) instead of bringing worlds up"),
+        out: Path = typer.Option(Path("reports/bdd"), "--out", help="folder for cucumber.json, junit.xml, report.html")):
+    """Run the Gherkin features over the running services: cucumber JSON, JUnit XML and an HTML report."""
+    from simulator.bdd.runner import BddError, run as run_features
+
+    try:
+        code = run_features(paths, tags, world_dir, out, say=console.print)
+    except BddError as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
+
+
+@app.command()
+def steps(fmt: str = typer.Option("text", "--format", help="text or markdown")):
+    """The step glossary: every step of the Gherkin library, its parameters and one example, by stage."""
+    from simulator.bdd.library import glossary
+
+    if fmt not in ("text", "markdown"):
+        fail(f"--format: {fmt!r} is not one of text, markdown")
+    sys.stdout.write(glossary(fmt))
 
 
 if __name__ == "__main__":

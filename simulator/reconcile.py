@@ -236,6 +236,16 @@ def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict],
                         f"extract {extract_id}: stored bytes differ from the bytes sent")
         rec.compare("CQRS holds one current extract", code, code in current, "no current extract in CQRS")
 
+    # and the converse: GPES and CQRS hold nothing this collection's suppliers did not send (a database
+    # shared with an earlier run, or anything else that got in, is not silently counted as reconciled)
+    sent_ids = {o["extract_id"] for o in outboxes}
+    for extract_id, r in receipts.items():
+        rec.compare("GPES received only what suppliers sent", r["practice_code"], extract_id in sent_ids,
+                    f"GPES holds extract {extract_id}, which no supplier sent in this collection")
+    for extract_id, x in stored.items():
+        rec.compare("CQRS stored only what GPES received", x["practice_code"], extract_id in receipts,
+                    f"CQRS holds extract {extract_id}, which GPES did not receive in this collection")
+
     # counts conserved: national totals per indicator field, supplier side vs CQRS side
     def totals(bodies: Iterable[dict]) -> Counter:
         c: Counter = Counter()

@@ -253,6 +253,9 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         nation = load_nation(w.file.nation)
         check_faults(Scenario(**{**scenario.__dict__, "faults": ()}), nation)
         say(f"Driving the world in {world_dir} ({w.file.scenario}: {len(nation.practices)} practices)")
+        if w.file.scenario != scenario.name:
+            say(f"Note: the world was started from scenario {w.file.scenario!r}: its nation, supplier faults and "
+                f"personalities are that scenario's; {scenario.name!r} gives the workflow and expectations")
     up_s = time.perf_counter() - t
     try:
         flow = exercise(w, scenario, say, catalogue)
@@ -287,7 +290,8 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
     oracle_s = time.perf_counter() - t
     t = time.perf_counter()
     final = [o for o in gather["outboxes"] if o["final"]]
-    expected_rejections = sum(1 for f in scenario.faults if f["kind"] not in ("resend", "withhold"))
+    faults = scenario.faults if own_world else _world_faults(w)
+    expected_rejections = sum(1 for f in faults if f["kind"] not in ("resend", "withhold"))
     rec = reconcile(catalogue, nation.practices, final, gather["receipts"], gather["extracts"], gather["bodies"],
                     gather["achievements"], [i.model_dump(mode="json") for i in flow["payment_run"].instructions],
                     oracle, expected_rejections, gather["manual"], oracle_targets,
@@ -339,6 +343,14 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
     summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return RunResult(run_dir, summary, achievements, nation)
+
+
+def _world_faults(w: World) -> list[dict]:
+    """The supplier faults a running world was started with (each supplier's configuration file)."""
+    from simulator.supplier.config import SupplierConfig
+
+    return [f for s in w.file.services.values() if s.kind == "supplier"
+            for f in SupplierConfig.load(Path(s.config)).faults]
 
 
 def _relative(path: Path, base: Path) -> str:

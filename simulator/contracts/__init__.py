@@ -103,14 +103,21 @@ class ExtractionRequest(_Closed):
     submit_to: str = Field(description="GPES URL that receives each practice's extract")
 
 
-class ExtractionRun(_Closed):
-    """A supplier's answer to an ExtractionRequest once every extract has been submitted."""
+class ExtractionJob(_Closed):
+    """A supplier's answer to an ExtractionRequest: 202 at once, then the job's progress at
+    ``GET /jobs/{job_id}``; the extracts themselves go to GPES, one per practice."""
 
+    job_id: str
     request_id: str
     supplier: Supplier
-    extracts_sent: int
-    extract_ids: tuple[str, ...]
-    rejected: tuple[str, ...] = ()  # extract ids GPES refused (a faulty supplier)
+    status: Literal["accepted", "running", "done", "failed"]
+    reason: str | None = None  # why a job failed
+    practices: int
+    practices_answered: int = Field(description="practices whose extract GPES accepted or refused")
+    sends: int = Field(description="bodies sent, resends and retries included")
+    accepted: int
+    refused: int
+    retried: int = Field(description="sends that got no answer or a 5xx and were sent again")
 
 
 # ---------------------------------------------------------------- supplier -> GPES -> CQRS
@@ -183,6 +190,20 @@ class Receipt(_Closed):
     status: Literal["accepted"]
     received_at: dt.datetime
     forwarded: bool = False
+
+
+class BatchedExtract(_Closed):
+    """One extract inside a batch GPES forwards: its exact text (the bytes the supplier sent, as UTF-8)
+    and their SHA-256, which CQRS checks before storing: the bytes are unchanged or refused."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    body: str
+
+
+class ExtractBatch(_Closed):
+    """GPES -> CQRS ``POST /extracts/batch``: up to 256 forwarded extracts, judged one by one."""
+
+    extracts: tuple[BatchedExtract, ...] = Field(min_length=1, max_length=256)
 
 
 class ErrorDetail(_Closed):
@@ -417,9 +438,10 @@ class PaymentRun(_Closed):
 MESSAGES = {
     "extraction-spec": ExtractionSpec,
     "extraction-request": ExtractionRequest,
-    "extraction-run": ExtractionRun,
+    "extraction-job": ExtractionJob,
     "extract": Extract,
     "receipt": Receipt,
+    "extract-batch": ExtractBatch,
     "rejection": Rejection,
     "declaration": Declaration,
     "approval-decision": ApprovalDecision,

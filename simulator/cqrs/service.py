@@ -40,6 +40,9 @@ class Cqrs:
     def ingest(self, body: bytes, claimed_sha: str | None) -> tuple[Receipt, bool]:
         return store.ingest(self.sessions, body, claimed_sha, self.register_indicator, self.commissioner_of.keys())
 
+    def ingest_many(self, items: list[tuple[bytes, str | None]]) -> list[dict]:
+        return store.ingest_many(self.sessions, items, self.register_indicator, self.commissioner_of.keys())
+
     def calculate(self) -> dict:
         result = achievement.calculate(self.catalogue, self.sessions, self.previous_year_points, self.params)
         if self.config.no_declaration_required:
@@ -98,13 +101,15 @@ class Cqrs:
         return workflow.payment_run(self.sessions, self.config, self.commissioner_of, self.out_dir)
 
     def extracts(self, request_ids: list[str] | None = None) -> list[dict]:
-        q = select(CqrsExtract).order_by(CqrsExtract.practice_code, CqrsExtract.received_at)
+        """Stored extracts, without their bodies and counts (only these columns are read: a world's
+        whole list after a load run is tens of thousands of rows)."""
+        cols = (CqrsExtract.extract_id, CqrsExtract.request_id, CqrsExtract.practice_code, CqrsExtract.supplier,
+                CqrsExtract.sha256, CqrsExtract.current, CqrsExtract.list_size)
+        q = select(*cols).order_by(CqrsExtract.practice_code, CqrsExtract.received_at)
         if request_ids:
             q = q.where(CqrsExtract.request_id.in_(request_ids))
         with self.sessions() as s:
-            return [{"extract_id": x.extract_id, "request_id": x.request_id, "practice_code": x.practice_code,
-                     "supplier": x.supplier, "sha256": x.sha256, "current": x.current, "list_size": x.list_size}
-                    for x in s.scalars(q)]
+            return [dict(row._mapping) for row in s.execute(q)]
 
     def counts(self) -> dict:
         with self.sessions() as s:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import sessionmaker
 from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionSpec, Receipt, sha256
 from simulator.contracts.errors import Conflict, ExtractInvalid, parse_extract
 from simulator.db import GpesCollection, GpesReceipt, GpesRejection, GpesRequest, utcnow
-from simulator.gpes.forward import forward
+from simulator.gpes.forward import forward_many
 from simulator.gpes.validate import RequestView, check_against_spec
 from simulator.transport.http import CqrsClient, ServiceError, SupplierClient
 
@@ -161,12 +161,14 @@ class Gpes:
         for r in reqs:
             for p in r.practices:
                 row = {"practice_code": p, "supplier": r.supplier, "request_id": r.request_id, "extract_id": None,
-                       "status": "requested", "reason": None, "rejections": 0}
+                       "status": "requested", "reason": None, "rejections": 0, "resends": 0, "received_at": None}
                 rej = refused.get((r.request_id, p), [])
                 row["rejections"] = len(rej)
                 if (r.request_id, p) in got:
                     x = got[(r.request_id, p)][-1]
                     row["extract_id"] = x.extract_id
+                    row["resends"] = sum(y.resends for y in got[(r.request_id, p)])
+                    row["received_at"] = x.received_at.isoformat()
                     row["status"] = {"acknowledged": "acknowledged", "refused": "refused by CQRS"}.get(
                         x.forward_state, "forwarded" if x.forward_attempts else "received")
                     row["reason"] = x.forward_error
@@ -213,6 +215,7 @@ class Gpes:
         except ExtractInvalid as exc:
             existing = self._receipt(x.extract_id)
             if existing is not None and existing.sha256 == digest:  # a resend of what was accepted
+                self._count_resend(x.extract_id)
                 return existing, False
             self._reject(body, digest, exc, x.request_id, x.supplier, x.practice_code, x.extract_id)
             raise
@@ -222,15 +225,21 @@ class Gpes:
                 s.execute(insert(GpesReceipt).values(extract_id=x.extract_id, request_id=x.request_id,
                                                      supplier=x.supplier, practice_code=x.practice_code,
                                                      sha256=digest, body=body, received_at=received_at,
-                                                     forward_state="pending", forward_attempts=0))
+                                                     forward_state="pending", forward_attempts=0, resends=0))
         except IntegrityError:
             existing = self._receipt(x.extract_id)
             if existing is None or existing.sha256 != digest:
                 raise Conflict(f"extract_id {x.extract_id} was already received with different content") from None
+            self._count_resend(x.extract_id)
             return existing, False
         self._wake_forward.set()
         return Receipt(extract_id=x.extract_id, practice_code=x.practice_code, sha256=digest, status="accepted",
                        received_at=received_at, forwarded=False), True
+
+    def _count_resend(self, extract_id: str) -> None:
+        with self.sessions.begin() as s:
+            s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id)
+                      .values(resends=GpesReceipt.resends + 1))
 
     def _reject(self, body: bytes, digest: str, exc: ExtractInvalid, request_id=None, supplier=None, practice=None,
                 extract_id=None) -> None:
@@ -265,34 +274,45 @@ class Gpes:
                 or_(GpesReceipt.lease_until.is_(None), GpesReceipt.lease_until <= now))
                 .values(lease_until=now + timedelta(seconds=self.lease_s)).returning(GpesReceipt.extract_id))
             ids = [row[0] for row in claimed]
-        acked = 0
-        for extract_id in ids:
-            acked += self._forward_one(extract_id)
-        return acked
-
-    def _forward_one(self, extract_id: str) -> bool:
         with self.sessions() as s:
-            rec = s.get(GpesReceipt, extract_id)
-            body, attempts = rec.body, rec.forward_attempts + 1
-        values: dict = {"forward_attempts": attempts, "lease_until": None}
+            rows = s.execute(select(GpesReceipt.extract_id, GpesReceipt.body, GpesReceipt.forward_attempts)
+                             .where(GpesReceipt.extract_id.in_(ids))).all()
+        return self._forward_batch(rows)
+
+    def _forward_batch(self, rows) -> int:
+        """One request to CQRS for the batch; each extract's answer recorded on its own row."""
+        now = utcnow()
+        done: dict[str, dict] = {}
         try:
-            answer = forward(self.cqrs, body)
-            values["cqrs_status"] = answer.status
-            if answer.status in (200, 201):
-                values |= {"forward_state": "acknowledged", "forwarded_at": utcnow(), "forward_error": None}
-            elif 400 <= answer.status < 500:
-                values |= {"forward_state": "refused", "forward_error": f"CQRS answered {answer.status}: "
-                                                                        f"{json.dumps(answer.json)}"[:500]}
+            answers = forward_many(self.cqrs, [body for _, body, _ in rows])
+            if len(answers) != len(rows):
+                raise ValueError(f"CQRS answered {len(answers)} results for {len(rows)} extracts")
+        except (requests.RequestException, ServiceError, ValueError) as exc:
+            status = getattr(exc, "status", None)
+            why = (f"CQRS answered {status}" if status else f"CQRS did not answer: {type(exc).__name__}")[:500]
+            answers = [{"status": status or 0, "why": why}] * len(rows)
+        for (extract_id, _, attempts), a in zip(rows, answers):
+            values: dict = {"forward_attempts": attempts + 1, "lease_until": None, "cqrs_status": a["status"] or None}
+            if a["status"] in (200, 201):
+                values |= {"forward_state": "acknowledged", "forwarded_at": now, "forward_error": None}
+            elif 400 <= a["status"] < 500:
+                values |= {"forward_state": "refused",
+                           "forward_error": f"CQRS answered {a['status']}: {json.dumps(a.get('detail'))}"[:500]}
             else:
-                values["forward_error"] = f"CQRS answered {answer.status}"
-        except requests.RequestException as exc:
-            values["forward_error"] = f"CQRS did not answer: {type(exc).__name__}"
-        if values.get("forward_state") is None:
-            values["next_forward_at"] = utcnow() + timedelta(seconds=backoff(attempts, self.retry_base_s,
-                                                                             self.retry_cap_s))
+                values |= {"forward_error": a.get("why") or f"CQRS answered {a['status']}",
+                           "next_forward_at": now + timedelta(seconds=backoff(attempts + 1, self.retry_base_s,
+                                                                              self.retry_cap_s))}
+            done[extract_id] = values
+        acked = [i for i, v in done.items() if v.get("forward_state") == "acknowledged"]
         with self.sessions.begin() as s:
-            s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id).values(**values))
-        return values.get("forward_state") == "acknowledged"
+            if acked:
+                s.execute(update(GpesReceipt).where(GpesReceipt.extract_id.in_(acked)).values(
+                    forward_state="acknowledged", forwarded_at=now, forward_error=None, lease_until=None,
+                    forward_attempts=GpesReceipt.forward_attempts + 1))
+            for extract_id, values in done.items():
+                if extract_id not in acked:
+                    s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id).values(**values))
+        return len(acked)
 
     def retry_forwarding(self) -> int:
         """Make every pending extract due now (e.g. CQRS is back) and wake the forwarder; returns how many."""
@@ -358,7 +378,7 @@ class Gpes:
             return [{"extract_id": r.extract_id, "request_id": r.request_id, "supplier": r.supplier,
                      "practice_code": r.practice_code, "sha256": r.sha256,
                      "forwarded": r.forward_state == "acknowledged", "forward_state": r.forward_state,
-                     "forward_attempts": r.forward_attempts, "forward_error": r.forward_error,
+                     "forward_attempts": r.forward_attempts, "forward_error": r.forward_error, "resends": r.resends,
                      "cqrs_status": r.cqrs_status, "received_at": r.received_at.isoformat(),
                      "acknowledged_at": r.forwarded_at.isoformat() if r.forwarded_at else None} for r in s.scalars(q)]
 

@@ -122,6 +122,12 @@ class CqrsClient(_Client):
     def forward(self, body: bytes) -> Answer:
         return post_extract(self.http, self._url("/extracts"), body, self.timeout)
 
+    def forward_many(self, bodies: list[bytes]) -> list[dict]:
+        """Several extracts in one request, each its exact text and checksum; per-item results in order."""
+        payload = {"extracts": [{"sha256": sha256(b), "body": b.decode()} for b in bodies]}
+        r = self.http.post(self._url("/extracts/batch"), json=payload, timeout=self.timeout)
+        return self._ok(r).json()["results"]
+
     def extracts(self, request_ids: list[str] | None = None) -> list[dict]:
         return self._ok(self.http.get(self._url("/extracts"), params={"request_id": request_ids or []},
                                       timeout=self.timeout)).json()

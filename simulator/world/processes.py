@@ -66,8 +66,9 @@ def _database_url(directory: Path, kind: str, name: str) -> str:
     return f"sqlite:///{(directory / f'{name}.db').resolve()}"
 
 
-def _command(kind: str, config: Path, port: int) -> list[str]:
-    return [sys.executable, "-m", "simulator.cli", "serve", kind, "--config", str(config), "--port", str(port)]
+def _command(kind: str, config: Path, port: int, workers: int = 1) -> list[str]:
+    return [sys.executable, "-m", "simulator.cli", "serve", kind, "--config", str(config), "--port", str(port),
+            *(["--workers", str(workers)] if workers > 1 else [])]
 
 
 def _spawn(info: ServiceInfo) -> subprocess.Popen:
@@ -137,7 +138,8 @@ def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
         else:
             s = name.removeprefix("supplier-")
             personality = scenario.suppliers.get(s)
-            cfg |= {"name": s, "patients": str(nation.patients_path(s)), "events": str(nation.events_path(s)),
+            cfg |= {"name": s, "patients": str(nation.patients_path(s).resolve()),
+                    "events": str(nation.events_path(s).resolve()),
                     "gpes_url": url["gpes"],
                     "faults": [f for f in scenario.faults if practice_supplier.get(f["practice"]) == s],
                     "personality": personality.model_dump() if personality else {}}
@@ -149,7 +151,7 @@ def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
 
 
 def launch(directory: Path, configs: dict[str, dict], ports: dict[str, int], scenario: str, seed: int, nation: str,
-           practices: list[dict]) -> WorldFile:
+           practices: list[dict], workers: dict[str, int] | None = None) -> WorldFile:
     """Write each service's configuration, create its database, start it, wait until all answer."""
     infos: dict[str, ServiceInfo] = {}
     for name, cfg in configs.items():
@@ -159,7 +161,7 @@ def launch(directory: Path, configs: dict[str, dict], ports: dict[str, int], sce
         infos[name] = ServiceInfo(name=name, kind=kind, url=f"http://{LOOPBACK}:{ports[name]}", pid=0,
                                   database_url=cfg["database_url"], config=str(path),
                                   log=str(directory / "logs" / f"{name}.log"),
-                                  command=_command(kind, path, ports[name]))
+                                  command=_command(kind, path, ports[name], (workers or {}).get(name, 1)))
     for info in infos.values():  # each database is created before any service starts: no two migrate one file
         db.migrate(info.database_url)
     procs = {}
