@@ -277,7 +277,7 @@ def bench_national(scenario: str, workdir: str, sample_s: float = 0.5) -> dict:
 
     import psutil
 
-    reports = Path(workdir) / "national"
+    reports = Path(workdir)  # the run folder is workdir/national
     cmd = [sys.executable, "-m", "simulator.cli", "run", scenario, "--reports", str(reports), "--run-id", "national"]
     log = open(Path(workdir) / "national.log", "wb")
     t = time.perf_counter()
@@ -383,12 +383,10 @@ def main(argv=None) -> int:
         if "collection" in wanted:
             results.append(run_isolated("bench_collection", a.extracts, tmp))
             print(json.dumps(results[-1]), flush=True)
-        if "national" in wanted:  # last: the longest; its run folder is kept beside bench.json
-            national = a.out / "national"
-            if national.exists():
-                shutil.rmtree(national)
-            national.mkdir(parents=True)
-            results.append(bench_national(a.national, str(national)))
+        if "national" in wanted:  # last: the longest; its run folder is kept beside bench.json (reports/bench/national/)
+            shutil.rmtree(a.out / "national", ignore_errors=True)
+            a.out.mkdir(parents=True, exist_ok=True)
+            results.append(bench_national(a.national, str(a.out)))
             print(json.dumps({k: v for k, v in results[-1].items() if k != "rss_timeline_mib"}), flush=True)
     a.out.mkdir(parents=True, exist_ok=True)
     path = a.out / "bench.json"  # a partial run (--only) keeps the other benchmarks' last figures
