@@ -7,7 +7,7 @@ SCENARIO ?= scenarios/qof-2012-13-infrastructure-test.yaml
 PROFILE ?= extraction-window
 LOAD_ARGS ?=
 
-.PHONY: install demo test load bench system-packages clean
+.PHONY: install demo test bdd steps load bench system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,20 @@ install: $(STAMP)
 demo: install
 	$(BIN)/qofsim run $(SCENARIO)
 
-## every test: unit, spec, property, integration over loopback HTTP, BDD features
-test: install
-	$(BIN)/python -m pytest
+## every test: unit, spec, property, integration over loopback HTTP, BDD features (those tagged @slow,
+## kill-and-restart and supplier personalities, are left to `make bdd`: tests/world/ covers the same ground);
+## the store tests on SQLite and on a throw-away PostgreSQL server (system-packages installs it when absent)
+test: install system-packages
+	QOFSIM_BDD_SKIP_SLOW=1 $(BIN)/python -m pytest
+
+## every Gherkin feature under features/, each world brought up by the suite; reports in reports/bdd/
+## (cucumber.json, junit.xml, report.html). Narrow it: make bdd BDD_ARGS="features/02-gpes --tags @gpes"
+bdd: install
+	$(BIN)/qofsim bdd $(BDD_ARGS)
+
+## the step glossary, generated from the step library
+steps: install
+	@$(BIN)/qofsim steps
 
 ## a Locust load profile (load/<profile>.py), headless and bounded, then checked; reports/load/<run-id>/
 ## e.g. make load PROFILE=year-end-peak LOAD_ARGS="--run-time 30s --workers 2"
@@ -34,7 +45,7 @@ load: install
 bench: install
 	$(BIN)/python -m simulator.bench
 
-## Debian packages for optional back ends (PostgreSQL); root, network to Debian's mirrors
+## Debian's postgresql when absent (root, network to Debian's mirrors); quick when present
 system-packages:
 	bash scripts/system-packages.sh
 

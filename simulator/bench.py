@@ -4,10 +4,15 @@ Each benchmark runs in a fresh process so its peak RSS is its own. Figures are p
 written to reports/bench/bench.json with the machine's core count.
 
     python -m simulator.bench [--patients 1000000] [--scale 10000000] [--practices 8000] [--extracts 8000]
-                              [--only generate,scale,engine,calc,collection]
+                              [--national scenarios/national-2012-13.yaml]
+                              [--only generate,scale,engine,calc,collection,national]
 
 ``scale`` generates a second, larger nation so the two generate times can be compared (the
 issue's target: 10 M patients in at most 11 x the 1 M time, peak RSS at most 2 GiB whatever N).
+
+``national`` is `qofsim run scenarios/national-2012-13.yaml` (~8,000 practices, ~56 M patients),
+end to end, with the peak RSS of its whole process tree (issue #8's targets: at most 30 minutes
+and 4 GiB on 2 cores); its run folder is kept in reports/bench/national/.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import json
 import multiprocessing as mp
 import os
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -247,6 +253,88 @@ def bench_collection(extracts: int, workdir: str, clients: int = 8, gpes_workers
         down(work / "world")
 
 
+def _role(proc, root_pid: int) -> str:
+    """What a process of the run's tree is: the runner, a service (by its configuration file), or a
+    worker of the runner (the oracle's processes)."""
+    if proc.pid == root_pid:
+        return "runner"
+    try:
+        args = proc.cmdline()
+    except Exception:
+        return "other"
+    if "serve" in args and "--config" in args:
+        return Path(args[args.index("--config") + 1]).stem
+    return "runner workers"
+
+
+def bench_national(scenario: str, workdir: str, sample_s: float = 0.5) -> dict:
+    """`qofsim run` on the national scenario as a child process; its whole process tree (the runner,
+    every service it brings up, the oracle's workers) sampled with psutil every ``sample_s``: the
+    peak of the tree's summed RSS and each role's own peak. The stage times are the run's own
+    (summary.json ``timings_s``)."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    reports = Path(workdir) / "national"
+    cmd = [sys.executable, "-m", "simulator.cli", "run", scenario, "--reports", str(reports), "--run-id", "national"]
+    log = open(Path(workdir) / "national.log", "wb")
+    t = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    root = psutil.Process(child.pid)
+    peak_tree, peak_role, peak_at, timeline, next_row = 0, {}, 0.0, [], 0.0
+    cpu_of: dict[int, tuple[str, float]] = {}  # pid -> (role, CPU seconds at its last sample)
+    while child.poll() is None:
+        try:
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            procs = []
+        total, by_role = 0, {}
+        for proc in procs:
+            try:
+                rss = proc.memory_info().rss
+                cpu = proc.cpu_times()
+                cpu_of[proc.pid] = (cpu_of.get(proc.pid, (_role(proc, child.pid), 0))[0], cpu.user + cpu.system)
+            except psutil.Error:
+                continue
+            total += rss
+            role = _role(proc, child.pid)
+            by_role[role] = by_role.get(role, 0) + rss
+        if total > peak_tree:
+            peak_tree, peak_at = total, time.perf_counter() - t
+        now = time.perf_counter() - t
+        for role, rss in by_role.items():
+            if rss > peak_role.get(role, (0, 0))[0]:
+                peak_role[role] = (rss, now)
+        if now >= next_row:  # the tree every 10 s, to see which stage holds the memory
+            timeline.append([round(now), round(total / 2**20), {k: round(v / 2**20) for k, v in sorted(by_role.items())}])
+            next_row = now + 10
+        time.sleep(sample_s)
+    seconds = time.perf_counter() - t
+    log.close()
+    summary_path = reports / "national" / "summary.json"
+    if child.returncode != 0 or not summary_path.exists():
+        tail = (Path(workdir) / "national.log").read_text(errors="replace").strip().splitlines()[-5:]
+        return {"benchmark": "national", "scenario": scenario, "exit_code": child.returncode,
+                "seconds": round(seconds, 1), "error": " | ".join(tail)}
+    s = json.loads(summary_path.read_text())
+    import shutil
+
+    shutil.rmtree(reports / "national" / "nation", ignore_errors=True)  # gigabytes of Parquet; the rest is kept
+    return {"benchmark": "national", "scenario": scenario, "exit_code": child.returncode,
+            "practices": s["practices"], "patients": s["patients"], "suppliers": s["suppliers"],
+            "seconds": round(seconds, 1), "timings_s": s["timings_s"], "oracle": s.get("oracle"),
+            "discrepancies": len(s["discrepancies"]), "comparisons": sum(s["checks"].values()),
+            "total_points": s["total_points"], "total_payment_gbp": s["total_payment_gbp"],
+            "peak_rss_mib": round(peak_tree / 2**20), "peak_rss_at_s": round(peak_at, 1),
+            "peak_rss_mib_by_process": {k: round(v / 2**20) for k, (v, _) in sorted(peak_role.items())},
+            "peak_rss_at_s_by_process": {k: round(at, 1) for k, (_, at) in sorted(peak_role.items())},
+            "cpu_s_by_process": {role: round(sum(c for r, c in cpu_of.values() if r == role), 1)
+                                 for role in sorted({r for r, _ in cpu_of.values()})},
+            "rss_timeline_mib": timeline}
+
+
 def _worker(fn_name: str, arg: int, workdir: str, q) -> None:
     q.put(globals()[fn_name](arg, workdir))
 
@@ -266,7 +354,8 @@ def main(argv=None) -> int:
     ap.add_argument("--patients", type=int, default=1_000_000)
     ap.add_argument("--scale", type=int, default=10_000_000)
     ap.add_argument("--practices", type=int, default=8000)
-    ap.add_argument("--only", default="generate,scale,engine,calc,collection")
+    ap.add_argument("--only", default="generate,scale,engine,calc,collection,national")
+    ap.add_argument("--national", default="scenarios/national-2012-13.yaml", help="scenario of the national benchmark")
     ap.add_argument("--extracts", type=int, default=8000, help="practice extracts in the collection benchmark")
     ap.add_argument("--out", type=Path, default=Path("reports/bench"))
     a = ap.parse_args(argv)
@@ -294,6 +383,13 @@ def main(argv=None) -> int:
         if "collection" in wanted:
             results.append(run_isolated("bench_collection", a.extracts, tmp))
             print(json.dumps(results[-1]), flush=True)
+        if "national" in wanted:  # last: the longest; its run folder is kept beside bench.json
+            national = a.out / "national"
+            if national.exists():
+                shutil.rmtree(national)
+            national.mkdir(parents=True)
+            results.append(bench_national(a.national, str(national)))
+            print(json.dumps({k: v for k, v in results[-1].items() if k != "rss_timeline_mib"}), flush=True)
     a.out.mkdir(parents=True, exist_ok=True)
     path = a.out / "bench.json"  # a partial run (--only) keeps the other benchmarks' last figures
     kept = json.loads(path.read_text()).get("results", []) if path.exists() else []

@@ -79,7 +79,7 @@ def run(scenario: Path = typer.Argument(..., help="scenario YAML, e.g. scenarios
         fail(f"--world: {world_dir} has no world.json (start one with `qofsim up SCENARIO --dir {world_dir}`)")
     console.rule(f"[bold]qofsim run[/] {sc.name}")
     with _bar() as bar:
-        task = bar.add_task("generating practices", total=sc.practices)
+        task = bar.add_task("generating practices", total=sc.practices, visible=world_dir is None)
         try:
             result = run_scenario(sc, reports, run_id, say=lambda m: bar.console.print(f"  {m}"),
                                   progress=lambda done, total: bar.update(task, completed=done), world_dir=world_dir)
@@ -235,7 +235,8 @@ def status(directory: Path = typer.Argument(..., help="a world's folder (qofsim 
         table = Table("service", "url", "pid", "alive", "health", "counts")
         for r in rows:
             h = r["health"] or {}
-            counts = ", ".join(f"{k} {v}" for k, v in h.items() if k not in ("service", "ok"))
+            counts = ", ".join(f"{k} {v}" if not isinstance(v, dict) else ", ".join(f"{k} {kk} {vv}" for kk, vv in v.items())
+                               for k, v in h.items() if k not in ("service", "ok") and v != {})
             table.add_row(r["name"], r["url"], str(r["pid"]), "yes" if r["alive"] else "[red]no[/]",
                           "ok" if r["health"] else f"[red]{r['error']}[/]", counts)
         console.print(table)
@@ -341,6 +342,33 @@ def record(population: Path = typer.Argument(..., help="population folder writte
     except OSError as exc:
         fail(f"--out {out}: {exc.strerror or exc}")
     console.print(f"{len(export.records)} records ({fmt}) -> {out}")
+
+
+@app.command()
+def bdd(paths: Optional[list[Path]] = typer.Argument(None, help="feature files or folders (default: every .feature "
+                                                     "under features/)"),
+        tags: Optional[str] = typer.Option(None, "--tags", help="tag expression, e.g. '@gpes and not @slow'"),
+        world_dir: Optional[Path] = typer.Option(None, "--world", help="drive the world already up in this folder "
+                                                 "(qofsim up) instead of bringing worlds up"),
+        out: Path = typer.Option(Path("reports/bdd"), "--out", help="folder for cucumber.json, junit.xml, report.html")):
+    """Run the Gherkin features over the running services: cucumber JSON, JUnit XML and an HTML report."""
+    from simulator.bdd.runner import BddError, run as run_features
+
+    try:
+        code = run_features(paths, tags, world_dir, out, say=console.print)
+    except BddError as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
+
+
+@app.command()
+def steps(fmt: str = typer.Option("text", "--format", help="text or markdown")):
+    """The step glossary: every step of the Gherkin library, its parameters and one example, by stage."""
+    from simulator.bdd.library import glossary
+
+    if fmt not in ("text", "markdown"):
+        fail(f"--format: {fmt!r} is not one of text, markdown")
+    sys.stdout.write(glossary(fmt))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        create_engine, event)
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, create_engine, event, text)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -74,6 +74,7 @@ class GpesReceipt(Base):
     next_forward_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # a forwarder holds it
     forward_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    resends: Mapped[int] = mapped_column(Integer, default=0)  # migration 0006: the same bytes sent again
 
 
 class GpesRejection(Base):
@@ -96,6 +97,10 @@ class GpesRejection(Base):
 
 class CqrsExtract(Base):
     __tablename__ = "cqrs_extracts"
+    # One current extract per practice and spec, held by the database (migration 0007): without it
+    # two later extracts committed at once on PostgreSQL each superseded the old one and both stayed current.
+    __table_args__ = (Index("uq_cqrs_extracts_one_current", "practice_code", "spec_id", unique=True,
+                            sqlite_where=text('"current"'), postgresql_where=text('"current"')),)
     extract_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     practice_code: Mapped[str] = mapped_column(String(8), index=True)
     spec_id: Mapped[str] = mapped_column(String(64))
@@ -220,15 +225,20 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def migrate(url: str) -> None:
-    """Bring the database to the newest schema (Alembic upgrade head)."""
-    from alembic import command
+def _alembic_config(url: str):
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    return cfg
+
+
+def migrate(url: str) -> None:
+    """Bring the database to the newest schema (Alembic upgrade head)."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(url), "head")
 
 
 def sessions(url: str, create: bool = True) -> sessionmaker:

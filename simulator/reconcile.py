@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from simulator.population.nhs_number import is_valid as is_valid_nhs_number
 from simulator.qof.catalogue import Catalogue
@@ -145,29 +145,51 @@ def qmas_payment(catalogue: Catalogue, body: dict, points: Mapping[str, Fraction
 
 def qmas_target_average(catalogue: Catalogue, bodies: Iterable[dict]) -> dict[str, Fraction]:
     """National average target population per group: CPI divisor x total target population / total
-    list, over the extracts that carry the group (or the figures the parameters file fixes)."""
+    list, over the extracts that carry the group (or the figures the parameters file fixes).
+    One pass over ``bodies`` (a national run's are parsed one at a time)."""
     fixed = catalogue.parameters.national_average_target_population  # an input of the parameters file, not CQRS's arithmetic
     if fixed:
         return {k: Fraction(str(v)) for k, v in fixed.items()}
-    bodies = list(bodies)
-    out = {}
-    for t in catalogue.parameters.target_populations:
-        having = [b for b in bodies if t.group in b.get("target_populations", {})]
-        total_list = sum(b["list_size"] for b in having)
-        if total_list:
-            out[t.group] = Fraction(str(catalogue.parameters.cpi_divisor)) * Fraction(
-                sum(b["target_populations"][t.group] for b in having), total_list)
-    return out
+    groups = [t.group for t in catalogue.parameters.target_populations]
+    target, listed = dict.fromkeys(groups, 0), dict.fromkeys(groups, 0)
+    for b in bodies:
+        sent = b.get("target_populations", {})
+        for g in groups:
+            if g in sent:
+                target[g] += sent[g]
+                listed[g] += b["list_size"]
+    return {g: Fraction(str(catalogue.parameters.cpi_divisor)) * Fraction(target[g], listed[g])
+            for g in groups if listed[g]}
 
 
 def qmas_national(catalogue: Catalogue, bodies: Iterable[dict]) -> dict[str, Fraction]:
-    bodies = list(bodies)
+    """National prevalence per register: registers over list sizes of every extract (one pass)."""
     fixed = catalogue.parameters.national_prevalence
     if fixed:
         return {k: Fraction(str(v)) for k, v in fixed.items()}
-    total_list = sum(b["list_size"] for b in bodies)
-    return {r: Fraction(sum(b["registers"].get(r, 0) for b in bodies), total_list) if total_list else Fraction(0)
-            for r in catalogue.rules.registers}
+    total_list, registered = 0, dict.fromkeys(catalogue.rules.registers, 0)
+    for b in bodies:
+        total_list += b["list_size"]
+        for r in registered:
+            registered[r] += b["registers"].get(r, 0)
+    return {r: Fraction(n, total_list) if total_list else Fraction(0) for r, n in registered.items()}
+
+
+class _Parsed(Mapping):
+    """key -> the JSON document of its bytes, parsed on each read (not held: a national run has
+    thousands)."""
+
+    def __init__(self, raw: Mapping[str, bytes | str]):
+        self._raw = raw
+
+    def __getitem__(self, key):
+        return json.loads(self._raw[key])
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self):
+        return len(self._raw)
 
 
 # ---------------------------------------------------------------- the whole reconciliation
@@ -177,7 +199,11 @@ def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict],
               cqrs_extracts: list[dict], cqrs_bodies: Mapping[str, bytes], achievements: Mapping[str, dict],
               payment_instructions: list[dict], oracle: Mapping[str, PracticeCounts] | None = None,
               expected_rejections: int = 0, manual: Mapping[str, list[dict]] | None = None,
-              oracle_targets: Mapping[str, Mapping[str, int]] | None = None) -> Reconciliation:
+              oracle_targets: Mapping[str, Mapping[str, int]] | None = None,
+              oracle_practices: Collection[str] | None = None) -> Reconciliation:
+    """Every check of a run. ``oracle``: the reference engine's counts, compared with what each
+    practice's supplier sent; ``oracle_practices``: only these practices were re-counted (a
+    sample), so only these are compared (None: every practice CQRS holds)."""
     rec = Reconciliation()
     codes = [p["practice_code"] for p in practices]
     accepted = [o for o in outboxes if o["status"] in (200, 201)]
@@ -210,6 +236,16 @@ def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict],
                         f"extract {extract_id}: stored bytes differ from the bytes sent")
         rec.compare("CQRS holds one current extract", code, code in current, "no current extract in CQRS")
 
+    # and the converse: GPES and CQRS hold nothing this collection's suppliers did not send (a database
+    # shared with an earlier run, or anything else that got in, is not silently counted as reconciled)
+    sent_ids = {o["extract_id"] for o in outboxes}
+    for extract_id, r in receipts.items():
+        rec.compare("GPES received only what suppliers sent", r["practice_code"], extract_id in sent_ids,
+                    f"GPES holds extract {extract_id}, which no supplier sent in this collection")
+    for extract_id, x in stored.items():
+        rec.compare("CQRS stored only what GPES received", x["practice_code"], extract_id in receipts,
+                    f"CQRS holds extract {extract_id}, which GPES did not receive in this collection")
+
     # counts conserved: national totals per indicator field, supplier side vs CQRS side
     def totals(bodies: Iterable[dict]) -> Counter:
         c: Counter = Counter()
@@ -224,15 +260,16 @@ def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict],
                     c[f"{i['id']} {f}"] += i[f]
         return c
 
-    sent_bodies = [json.loads(next(iter(s.values()))["body"]) for s in sent_by_practice.values() if s]
-    stored_bodies = {x["practice_code"]: json.loads(cqrs_bodies[x["extract_id"]])
-                     for x in current.values() if x["extract_id"] in cqrs_bodies}
+    sent_bodies = (json.loads(next(iter(s.values()))["body"]) for s in sent_by_practice.values() if s)
+    stored_bodies = _Parsed({x["practice_code"]: cqrs_bodies[x["extract_id"]]
+                             for x in current.values() if x["extract_id"] in cqrs_bodies})
     a, b = totals(sent_bodies), totals(stored_bodies.values())
     for key in sorted(set(a) | set(b)):
         rec.compare("counts conserved supplier -> CQRS", None, a[key] == b[key], f"{key}: sent {a[key]}, CQRS {b[key]}")
 
     if oracle is not None:
-        for code, body in stored_bodies.items():
+        for code in stored_bodies if oracle_practices is None else sorted(set(oracle_practices) & set(stored_bodies)):
+            body = stored_bodies[code]
             o = oracle.get(code)
             got = (body["list_size"], body["registers"], {i["id"]: (i["numerator"], i["denominator"], i["exceptions"])
                                                           for i in body["indicators"]})

@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import random
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable, Mapping
 
+from simulator.contracts import PracticeAchievement
 from simulator.cqrs.points import points_2dp
 from simulator.population.faults import RecordFaultError
 from simulator.population.generate import Nation, generate_nation, load_nation
@@ -35,26 +37,48 @@ Say = Callable[[str], None]
 class RunResult:
     run_dir: Path
     summary: dict
-    achievements: dict[str, dict] = field(default_factory=dict)
+    achievements: Mapping[str, dict] = field(default_factory=dict)  # practice -> calculated record (JsonByKey)
     nation: Nation | None = None
 
 
-def _oracle(catalogue: Catalogue, partition: tuple[Path, Path]) -> tuple[dict, dict]:
-    """The reference engine's counts and target populations for one supplier's records (one
-    process per partition: the per-patient oracle is the slow half of a run)."""
-    patients = list(reference.read_patients(*partition))
+def _oracle(catalogue: Catalogue, partition: tuple[Path, Path, list[str] | None]) -> tuple[dict, dict]:
+    """The reference engine's counts and target populations for one supplier's records, or only
+    the practices named (one process per partition: the per-patient oracle is the slow half of a run)."""
+    patients_path, events_path, practices = partition
+    patients = list(reference.read_patients(patients_path, events_path, set(practices) if practices else None))
     return (reference.run(catalogue.rules, catalogue.clusters, patients),
             targets.count_reference(catalogue.parameters.target_populations, patients, catalogue.rules.list_size_date))
+
+ORACLE_TASK = 5  # sampled practices re-counted by one task (the reference engine holds them as Python objects)
+
+
+def _groups(codes: list[str], n: int) -> list[list[str]]:
+    return [codes[i:i + n] for i in range(0, len(codes), n)]
+
+
+def oracle_sample(codes, n: int | None, seed: int) -> list[str]:
+    """The practices the reference engine re-counts: ``n`` drawn from ``codes`` with ``seed`` (the
+    same every time for the same practices, seed and n), or all of them when ``n`` is None or not
+    smaller than their number."""
+    codes = sorted(set(codes))
+    if n is None or n >= len(codes):
+        return codes
+    return sorted(random.Random(seed).sample(codes, n))
+
 
 def new_run_id(scenario: Scenario) -> str:
     return f"{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}-{scenario.name}"
 
 
+PARALLEL_FROM = 200  # practices: from this many, the suppliers' files are written by two processes
+
+
 def generate(scenario: Scenario, run_dir: Path, progress=None) -> Nation:
     profile = load_profile(scenario.profile)
+    workers = min(2, os.cpu_count() or 1) if scenario.practices >= PARALLEL_FROM else 1
     return generate_nation(profile, n_practices=scenario.practices, seed=scenario.seed, out_dir=run_dir / "nation",
                            progress=progress, list_size_range=scenario.list_size_range,
-                           faults=scenario.record_faults)
+                           faults=scenario.record_faults, workers=workers)
 
 
 def check_faults(scenario: Scenario, nation: Nation) -> None:
@@ -76,14 +100,21 @@ class CollectionTimeout(RuntimeError):
     pass
 
 
-def wait_for_collection(w: World, collection_id: str, timeout_s: float, poll_s: float = 0.05) -> dict:
+def wait_for_collection(w: World, collection_id: str, timeout_s: float, poll_s: float = 0.05,
+                        max_poll_s: float = 1.0) -> dict:
     """Until every request is dispatched or failed, every supplier job has finished, and nothing GPES
-    stored is still on its way to CQRS. Returns GPES's view of the collection."""
+    stored is still on its way to CQRS. Returns GPES's view of the collection. Polls every
+    ``poll_s`` at first, backing off to ``max_poll_s`` (a national collection's view is large, and
+    asking for it costs the services the CPU they collect with)."""
     gpes = w.gpes()
     suppliers = {name: w.supplier(name) for name in w.suppliers}
     deadline = time.monotonic() + timeout_s
+    c = None
     while True:
-        c = gpes.collection(collection_id)
+        # GPES's view (every practice's status) only while a request waits to be dispatched and once
+        # every job has finished; in between, the suppliers' jobs say how far the collection is
+        if c is None or any(r["status"] == "requested" for r in c["requests"]):
+            c = gpes.collection(collection_id)
         waiting = [r["supplier"] for r in c["requests"] if r["status"] == "requested"]
         for r in c["requests"]:
             if r["status"] == "dispatched" and r["job_id"]:
@@ -93,17 +124,38 @@ def wait_for_collection(w: World, collection_id: str, timeout_s: float, poll_s: 
                     job = {"status": "unknown"}
                 if job["status"] not in ("done", "failed"):
                     waiting.append(f"{r['supplier']} job {job['status']}")
+        in_flight = []
         if not waiting:  # read again: what the finished jobs sent must be in the view returned
             c = gpes.collection(collection_id)
             waiting = [r["supplier"] for r in c["requests"] if r["status"] == "requested"]
-        in_flight = [p["practice_code"] for p in c["practices"] if p["status"] in ("received", "forwarded")]
-        if not waiting and not in_flight:
-            return c
+            in_flight = [p["practice_code"] for p in c["practices"] if p["status"] in ("received", "forwarded")]
+            if not waiting and not in_flight:
+                return c
         if time.monotonic() > deadline:
             raise CollectionTimeout(f"collection {collection_id} not finished after {timeout_s:.0f} s: waiting for "
                                     f"{', '.join(waiting) or 'no supplier'}; {len(in_flight)} extracts not yet "
                                     f"acknowledged by CQRS ({', '.join(in_flight[:5])})")
         time.sleep(poll_s)
+        poll_s = min(poll_s * 1.3, max_poll_s)
+
+
+BATCH = 500  # practices in one bulk request to CQRS
+
+
+def _batches(codes: list[str], n: int = BATCH):
+    for i in range(0, len(codes), n):
+        yield codes[i:i + n]
+
+
+class WorkflowRefused(RuntimeError):
+    """CQRS refused a step for some practices (each practice's status and reason in the message)."""
+
+
+def _all_done(step: str, result) -> None:
+    refused = [o for o in result.results if o.outcome == "refused"]
+    if refused:
+        raise WorkflowRefused(f"CQRS refused {len(refused)} practices' {step}: " + "; ".join(
+            f"{o.practice_code} {o.status} {o.detail[0].field}: {o.detail[0].reason}" for o in refused[:5]))
 
 
 def exercise(w: World, scenario: Scenario, say: Say, catalogue: Catalogue) -> dict:
@@ -122,8 +174,9 @@ def exercise(w: World, scenario: Scenario, say: Say, catalogue: Catalogue) -> di
     held = sorted({x["practice_code"] for x in cqrs.extracts(request_ids) if x["current"]})
     t = time.perf_counter()
     if scenario.manual_entries == "all":
-        for p in held:
-            cqrs.enter_manual(p, manual_entries(catalogue, p, scenario.seed))
+        for batch in _batches(held):
+            _all_done("manual entries", cqrs.enter_manual_many([(p, manual_entries(catalogue, p, scenario.seed))
+                                                                for p in batch]))
         say(f"{len(held)} practices entered their {len(manual_indicators(catalogue))} manual indicators")
     timings["manual_entries_s"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -131,11 +184,13 @@ def exercise(w: World, scenario: Scenario, say: Say, catalogue: Catalogue) -> di
     timings["calculate_s"] = time.perf_counter() - t
     say(f"CQRS calculated {calc['calculated']} practices")
     t = time.perf_counter()
-    for p in held:
-        if scenario.declare == "all":
-            cqrs.declare(p, declared_by=f"{p}-practice-manager")
-            if scenario.approve == "all":
-                cqrs.decide(p, approver=w.commissioner_of(p), decision="approve")
+    commissioner = {p.practice_code: p.ccg_code for p in w.file.practices}
+    if scenario.declare == "all":
+        for batch in _batches(held):
+            _all_done("declarations", cqrs.declare_many([(p, f"{p}-practice-manager") for p in batch]))
+        if scenario.approve == "all":
+            for batch in _batches(held):
+                _all_done("approvals", cqrs.decide_many([(p, commissioner[p], "approve", "") for p in batch]))
     pay = cqrs.payment_run()
     timings["workflow_s"] = time.perf_counter() - t
     say(f"CQRS issued {len(pay.instructions)} payment instructions, £{pay.total_gbp}")
@@ -198,31 +253,51 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         nation = load_nation(w.file.nation)
         check_faults(Scenario(**{**scenario.__dict__, "faults": ()}), nation)
         say(f"Driving the world in {world_dir} ({w.file.scenario}: {len(nation.practices)} practices)")
+        if w.file.scenario != scenario.name:
+            say(f"Note: the world was started from scenario {w.file.scenario!r}: its nation, supplier faults and "
+                f"personalities are that scenario's; {scenario.name!r} gives the workflow and expectations")
     up_s = time.perf_counter() - t
     try:
         flow = exercise(w, scenario, say, catalogue)
+        t = time.perf_counter()
         gather = _gather(w, flow["request_ids"])
+        gather_s = time.perf_counter() - t
     finally:
+        t = time.perf_counter()
         if own_world:
             world_down(world_dir)
-    partitions = {s: (nation.patients_path(s), nation.events_path(s))
-                  for s in {p["supplier"] for p in nation.practices}}
-    oracle = oracle_targets = None
+        down_s = time.perf_counter() - t
+    codes_of = {s: [p["practice_code"] for p in nation.practices if p["supplier"] == s]
+                for s in sorted({p["supplier"] for p in nation.practices})}
+    partitions = {s: (nation.patients_path(s), nation.events_path(s)) for s in codes_of}
+    oracle = oracle_targets = sampled = None
     t = time.perf_counter()
     if scenario.oracle:
-        say("Re-counting every practice with the reference engine (the oracle)")
+        sampled = oracle_sample([p["practice_code"] for p in nation.practices], scenario.oracle_sample,
+                                scenario.oracle_seed)
+        whole = len(sampled) == len(nation.practices)
+        say("Re-counting " + ("every practice" if whole else f"{len(sampled)} practices drawn with seed "
+                              f"{scenario.oracle_seed}") + " with the reference engine (the oracle)")
+        chosen = set(sampled)
+        work = [(*partitions[s], None) for s in codes_of] if whole else [  # a sample: a few practices a task
+            (*partitions[s], group) for s, codes in codes_of.items()
+            for group in _groups([c for c in codes if c in chosen], ORACLE_TASK)]
         oracle, oracle_targets = {}, {}
-        with ProcessPoolExecutor(max_workers=min(len(partitions), os.cpu_count() or 1)) as pool:
-            for counts, groups in pool.map(_oracle, [catalogue] * len(partitions), partitions.values()):
+        with ProcessPoolExecutor(max_workers=min(len(work), os.cpu_count() or 1)) as pool:
+            for counts, groups in pool.map(_oracle, [catalogue] * len(work), work):
                 oracle.update(counts)
                 oracle_targets.update(groups)
     oracle_s = time.perf_counter() - t
+    t = time.perf_counter()
     final = [o for o in gather["outboxes"] if o["final"]]
-    expected_rejections = sum(1 for f in scenario.faults if f["kind"] not in ("resend", "withhold"))
+    faults = scenario.faults if own_world else _world_faults(w)
+    expected_rejections = sum(1 for f in faults if f["kind"] not in ("resend", "withhold"))
     rec = reconcile(catalogue, nation.practices, final, gather["receipts"], gather["extracts"], gather["bodies"],
                     gather["achievements"], [i.model_dump(mode="json") for i in flow["payment_run"].instructions],
-                    oracle, expected_rejections, gather["manual"], oracle_targets)
+                    oracle, expected_rejections, gather["manual"], oracle_targets,
+                    oracle_practices=None if sampled is None else set(sampled))
     expected = _expected_outcomes(scenario, flow["collection"], rec)
+    reconcile_s = time.perf_counter() - t
     achievements = gather["achievements"]
     total_points = sum((Decimal(a["total_points"]) for a in achievements.values()), Decimal(0))
     total_pay = sum((Decimal(a["payment_gbp"]) for a in achievements.values()), Decimal("0.00"))
@@ -234,7 +309,7 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         "world": str(Path(world_dir).resolve()) if not own_world else "run folder (brought up and down by this run)",
         "practices": len(nation.practices),
         "patients": nation.n_patients,
-        "suppliers": {s: sum(1 for p in nation.practices if p["supplier"] == s) for s in sorted(partitions)},
+        "suppliers": {s: len(codes) for s, codes in codes_of.items()},
         "extracts_sent": len(final),
         "extracts_received": len(gather["receipts"]),
         "extracts_stored": len(gather["extracts"]),
@@ -247,6 +322,9 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         "expected_outcomes": expected,
         "discrepancies": [d.as_dict() for d in rec.discrepancies],
         "checks": dict(rec.checks),
+        "oracle": None if sampled is None else {
+            "practices_sampled": len(sampled), "of": len(nation.practices),
+            "seed": scenario.oracle_seed if scenario.oracle_sample is not None else None, "sampled": sampled},
         "total_points": str(points_2dp(total_points)),
         "total_payment_gbp": str(total_pay),
         "payment_instruction_file": _relative(Path(flow["payment_run"].file), run_dir),
@@ -254,14 +332,25 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         "database": "sqlite (one file per service)" if database_url.startswith("sqlite") else database_url.split(":")[0],
         "timings_s": {"generate": round(generate_s, 3), "up": round(up_s, 3),
                       **{k[:-2]: round(v, 3) for k, v in flow["timings"].items()},
-                      "oracle": round(oracle_s, 3), "total": round(time.perf_counter() - started, 3)},
+                      "gather": round(gather_s, 3), "down": round(down_s, 3), "oracle": round(oracle_s, 3), "reconcile": round(reconcile_s, 3)},
     }
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (run_dir / "achievements.json").write_text(json.dumps(achievements, indent=2) + "\n")
+    t = time.perf_counter()
+    write_achievements(run_dir / "achievements.json", achievements)
     from simulator.reporting.report import write_report  # matplotlib is slow to import: only when reporting
 
     write_report(run_dir, summary, achievements, nation.practices, catalogue)
+    summary["timings_s"]["report"] = round(time.perf_counter() - t, 3)
+    summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return RunResult(run_dir, summary, achievements, nation)
+
+
+def _world_faults(w: World) -> list[dict]:
+    """The supplier faults a running world was started with (each supplier's configuration file)."""
+    from simulator.supplier.config import SupplierConfig
+
+    return [f for s in w.file.services.values() if s.kind == "supplier"
+            for f in SupplierConfig.load(Path(s.config)).faults]
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -271,15 +360,58 @@ def _relative(path: Path, base: Path) -> str:
         return str(path)
 
 
+class JsonByKey(Mapping):
+    """key -> JSON document, held as its compact bytes and parsed on each read: a national run's
+    achievements as Python objects would take gigabytes, as bytes a few hundred megabytes."""
+
+    def __init__(self, pick: Callable[[dict], object] = lambda doc: doc):
+        self._raw: dict[str, bytes] = {}
+        self._pick = pick
+
+    def put(self, key: str, raw: bytes) -> None:
+        self._raw[key] = raw
+
+    def raw(self, key: str) -> bytes:
+        return self._raw[key]
+
+    def __getitem__(self, key: str):
+        return self._pick(json.loads(self._raw[key]))
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
 def _gather(w: World, request_ids: list[str]) -> dict:
-    """Everything reconciliation reads, scoped to this collection's requests."""
+    """Everything reconciliation reads, scoped to this collection's requests: read from CQRS a page
+    of many practices at a time, each calculated record checked against its contract."""
     cqrs = w.cqrs()
     extracts = cqrs.extracts(request_ids)
-    achievements = {x["practice_code"]: cqrs.achievement(x["practice_code"]).model_dump(mode="json")
-                    for x in extracts if x["current"]}
+    current = {x["practice_code"] for x in extracts if x["current"]}
+    achievements = JsonByKey()
+    for line in cqrs.achievements_all():
+        code = PracticeAchievement.model_validate_json(line).practice_code
+        if code in current:
+            achievements.put(code, line)
+    manual = JsonByKey(lambda doc: doc["entries"])
+    for line in cqrs.manual_entries_all():
+        code = json.loads(line)["practice_code"]
+        if code in achievements:
+            manual.put(code, line)
     return {"extracts": extracts,
-            "bodies": {x["extract_id"]: cqrs.extract_body(x["extract_id"]) for x in extracts},
+            "bodies": {extract_id: body for extract_id, _, body in cqrs.extract_bodies(request_ids)},
             "achievements": achievements,
-            "manual": {p: cqrs.manual_entries(p) for p in achievements},
+            "manual": manual,
             "outboxes": [o for name in w.suppliers for o in w.supplier(name).outbox(request_ids)],
             "receipts": w.gpes().receipts(request_ids)}
+
+
+def write_achievements(path: Path, achievements: JsonByKey) -> None:
+    """achievements.json: practice -> its calculated record, one practice a line, written as read."""
+    with open(path, "wb") as f:
+        f.write(b"{")
+        for n, code in enumerate(sorted(achievements)):
+            f.write((",\n" if n else "\n").encode() + json.dumps(code).encode() + b": " + achievements.raw(code))
+        f.write(b"\n}\n")

@@ -37,7 +37,9 @@ class Scenario:
     declare: str = "all"
     manual_entries: str = "all"  # practices enter their non-extracted indicators in CQRS
     approve: str = "all"
-    oracle: bool = True
+    oracle: bool = True  # re-count with the reference engine
+    oracle_sample: int | None = None  # ... only this many practices, drawn with oracle_seed (None: every one)
+    oracle_seed: int = 0
     expect: dict = field(default_factory=dict)
     suppliers: dict = field(default_factory=dict)  # supplier -> Personality (simulator/supplier/personality.py)
     collection_timeout_s: float = 600.0
@@ -112,14 +114,37 @@ def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     for code, st in missing.items():
         if st not in MISSING_STATUSES:
             raise fail(f"expect.missing.{code}", f"{st!r} is not one of {', '.join(MISSING_STATUSES)}")
+    oracle, oracle_sample, oracle_seed = parse_oracle(data.get("oracle", True), n, seed, fail)
     timeout = data.get("collection_timeout_s", 600.0)
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
         raise fail("collection_timeout_s", f"seconds > 0, got {timeout!r}")
     return Scenario(name=str(data.get("name") or source), description=str(data.get("description") or ""),
                     profile=str(pop.get("profile", "england-2012-13")), practices=n, seed=seed, list_size_range=rng,
                     faults=tuple(faults), record_faults=record_faults, declare=wf.get("declare", "all"), manual_entries=wf.get("manual_entries", "all"), approve=wf.get("approve", "all"),
-                    oracle=bool(data.get("oracle", True)), expect={"missing": dict(missing)},
+                    oracle=oracle, oracle_sample=oracle_sample, oracle_seed=oracle_seed, expect={"missing": dict(missing)},
                     suppliers=personalities, collection_timeout_s=float(timeout))
+
+
+def parse_oracle(raw, practices: int, population_seed: int, fail) -> tuple[bool, int | None, int]:
+    """``oracle: true`` (every practice re-counted by the reference engine), ``false`` (none), or
+    ``{sample: N, seed: S}``: N practices drawn with seed S (default: the population's seed)."""
+    if isinstance(raw, bool):
+        return raw, None, 0
+    if not isinstance(raw, dict):
+        raise fail("oracle", f"true, false or {{sample: N, seed: S}}, got {raw!r}")
+    unknown = set(raw) - {"sample", "seed"}
+    if unknown:
+        raise fail(f"oracle.{sorted(unknown)[0]}", "unknown field (known: sample, seed)")
+    if "sample" not in raw:
+        raise fail("oracle.sample", "how many practices the reference engine re-counts, e.g. {sample: 40, seed: 1}")
+    sample, seed = raw["sample"], raw.get("seed", population_seed)
+    if not isinstance(sample, int) or isinstance(sample, bool) or sample < 1:
+        raise fail("oracle.sample", f"a whole number of practices >= 1, got {sample!r}")
+    if sample > practices:
+        raise fail("oracle.sample", f"{sample} is more than the population's {practices} practices")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise fail("oracle.seed", f"a whole number >= 0, got {seed!r}")
+    return True, sample, seed
 
 
 def load_scenario(path: Path) -> Scenario:

@@ -1,16 +1,17 @@
-"""The Alembic migrations build exactly the schema the models describe."""
+"""The Alembic migrations build exactly the schema the models describe, on SQLite and on PostgreSQL."""
+
+import datetime as dt
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
-from simulator.db import Base, make_engine, migrate
+from simulator.db import Base, CqrsExtract, CqrsManualEntry, CqrsWorkflow, GpesRequest, make_engine, migrate, sessions
 
 
-def test_migrations_match_the_models(tmp_path):
-    url = f"sqlite:///{tmp_path / 'q.db'}"
-    migrate(url)
-    engine = make_engine(url)
+def test_migrations_match_the_models(db_url):
+    migrate(db_url)
+    engine = make_engine(db_url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
@@ -18,45 +19,76 @@ def test_migrations_match_the_models(tmp_path):
     assert {"gpes_receipts", "gpes_collections", "gpes_rejections", "cqrs_extracts", "cqrs_workflow",
             "supplier_jobs", "supplier_sends"} <= tables
     assert "cqrs_values" not in tables  # migration 0005: counts live on the extract as one JSON value
+    engine.dispose()
 
 
-def test_migrating_twice_is_harmless(tmp_path):
-    url = f"sqlite:///{tmp_path / 'q.db'}"
-    migrate(url)
-    migrate(url)
+def test_migrating_twice_is_harmless(db_url):
+    migrate(db_url)
+    migrate(db_url)
 
 
-def test_0005_moves_long_layout_rows_onto_their_extract_and_back(tmp_path):
+def test_downgrade_to_base_and_up_again(db_url):
+    from alembic import command
+
+    from simulator.db import _alembic_config
+
+    migrate(db_url)
+    command.downgrade(_alembic_config(db_url), "base")
+    engine = make_engine(db_url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+    migrate(db_url)
+
+
+def test_0005_moves_long_layout_rows_onto_their_extract_and_back(db_url):
     """An extract stored under 0004 (~270 rows in cqrs_values) keeps its counts, in order, after 0005."""
     from alembic import command
-    from alembic.config import Config
-    from pathlib import Path
-
-    import simulator.db as db
     from sqlalchemy import text
 
-    url = f"sqlite:///{tmp_path / 'q.db'}"
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url)
+    import simulator.db as db
+    from simulator.cqrs.store import extract_values
+    from simulator.db import _alembic_config
+
+    cfg = _alembic_config(db_url)
     command.upgrade(cfg, "0004")
-    engine = make_engine(url)
+    engine = make_engine(db_url)
     rows = [("LIST", "List size", 6543), ("DM32", "Register", 412), ("DM26", "Numerator", 300)]
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO cqrs_extracts (extract_id, practice_code, spec_id, achievement_date, supplier, "
                           "list_size, sha256, body, received_at, current) VALUES ('x-1', 'A81001', 'QOF-2012-13', "
-                          "'2013-03-31', 'TPP', 6543, 'abc', x'7b7d', '2013-04-01 00:00:00', 1)"))
+                          ":day, 'TPP', 6543, 'abc', :body, :at, :current)"),
+                     {"day": dt.date(2013, 3, 31), "body": b"{}", "at": dt.datetime(2013, 4, 1), "current": True})
         for ind, name, value in rows:
             conn.execute(text("INSERT INTO cqrs_values (extract_id, practice_code, ind_code, field_name, value) "
                               "VALUES ('x-1', 'A81001', :i, :f, :v)"), {"i": ind, "f": name, "v": value})
-    engine.dispose()
     command.upgrade(cfg, "head")
-    with db.sessions(url, create=False)() as s:
-        from simulator.cqrs.store import extract_values
-
+    with db.sessions(db_url, create=False)() as s:
         assert extract_values(s, "x-1") == rows
     command.downgrade(cfg, "0004")
-    engine = make_engine(url)
     with engine.connect() as conn:
         back = conn.execute(text("SELECT ind_code, field_name, value FROM cqrs_values ORDER BY id")).all()
     assert [tuple(r) for r in back] == rows
+    engine.dispose()
+
+
+def test_the_column_types_round_trip(db_url):
+    """Bytes, JSON, booleans (and None), dates: what each store gives back is what was put in."""
+    made = sessions(db_url)
+    body = bytes(range(256)) * 3
+    with made.begin() as s:
+        s.add(CqrsExtract(extract_id="x", practice_code="A81001", spec_id="QOF", achievement_date=dt.date(2013, 3, 31),
+                          supplier="TPP", list_size=1, sha256="0" * 64, body=body))
+        s.add(GpesRequest(request_id="r", spec_id="QOF", supplier="TPP", practices=["A81001", "B82005"],
+                          status="requested"))
+        s.add(CqrsWorkflow(practice_code="A81001", quality_service="QOF", achievement_date=dt.date(2013, 3, 31),
+                           extract_id="x", state="s", calculated={"total": "1.50", "stale": False, "n": [1, None]}))
+        s.add(CqrsManualEntry(practice_code="A81001", quality_service="QOF", achievement_date=dt.date(2013, 3, 31),
+                              ind_code="RECORDS", achieved=None, numerator=3, denominator=4, entered_by="pm"))
+    with made() as s:
+        x = s.get(CqrsExtract, "x")
+        assert (x.body, x.current, x.achievement_date) == (body, True, dt.date(2013, 3, 31))
+        assert s.get(GpesRequest, "r").practices == ["A81001", "B82005"]
+        wf = s.scalars(select(CqrsWorkflow)).one()
+        assert wf.calculated == {"total": "1.50", "stale": False, "n": [1, None]} and wf.history == []
+        assert s.scalars(select(CqrsManualEntry)).one().achieved is None
+    made.kw["bind"].dispose()

@@ -91,6 +91,7 @@ def test_a_coherent_run_reconciles(evidence):
     assert rec.discrepancies == []
     assert rec.checks["payment re-derives to the penny (QMAS)"] == 2
     assert rec.checks["points re-derive (QMAS)"] == 2 * len(CAT.indicators)
+    assert rec.checks["GPES received only what suppliers sent"] == rec.checks["CQRS stored only what GPES received"] == 2
 
 
 def test_bytes_altered_after_gpes_are_caught(evidence):
@@ -109,6 +110,19 @@ def test_an_extract_lost_between_gpes_and_cqrs_is_caught(evidence):
 def test_a_receipt_with_another_checksum_is_caught(evidence):
     evidence["receipts"][0]["sha256"] = "0" * 64
     assert failed(evidence) == {"GPES received what the supplier sent"}
+
+
+def test_extracts_no_supplier_sent_in_this_collection_are_caught(evidence):
+    """A database shared with an earlier run: GPES and CQRS hold that run's extracts too (superseded).
+    Counting only from the supplier side, this reconciled with 12 sent and 24 received and stored."""
+    evidence["receipts"].append({"extract_id": "old-A81001", "practice_code": "A81001", "sha256": "1" * 64})
+    evidence["extracts"].append({"extract_id": "old-A81001", "practice_code": "A81001", "sha256": "1" * 64,
+                                 "current": False})
+    rec = run(evidence)
+    assert {(d.check, d.practice_code) for d in rec.discrepancies} == {
+        ("GPES received only what suppliers sent", "A81001")}
+    evidence["receipts"].pop()
+    assert failed(evidence) == {"CQRS stored only what GPES received"}
 
 
 def test_a_payment_a_penny_out_is_caught(evidence):
@@ -191,3 +205,23 @@ def test_target_populations_are_checked_against_the_reference_count(with_targets
     wrong = {**right, "C83001": {"CS": 901}}
     assert {(d.check, d.practice_code) for d in run(with_targets, oracle=oracle, oracle_targets=wrong).discrepancies} == {
         ("target populations match the reference count", "C83001")}
+
+
+def test_a_sampled_oracle_checks_only_the_practices_it_re_counted(with_targets):
+    """oracle_practices: the reference engine re-counted A81001 only; C83001 is neither compared
+    nor a discrepancy for lacking a re-count, and a wrong count in the sample is still caught."""
+    x = json.loads(with_targets["bodies"]["x-A81001"])
+    o = PracticeCounts("A81001", x["list_size"], x["registers"],
+                       {i["id"]: IndicatorCounts(i["numerator"], i["denominator"], i["exceptions"]) for i in x["indicators"]})
+    targets = {"A81001": dict(x["target_populations"])}
+    rec = run(with_targets, oracle={"A81001": o}, oracle_targets=targets, oracle_practices={"A81001"})
+    assert rec.discrepancies == []
+    assert rec.checks["supplier counts match the reference engine"] == 1
+    assert rec.checks["target populations match the reference count"] == 1
+    unsampled = run(with_targets, oracle={"A81001": o}, oracle_targets=targets)  # no sample named: every practice
+    assert {(d.check, d.practice_code) for d in unsampled.discrepancies} >= {
+        ("supplier counts match the reference engine", "C83001")}
+    o.registers = {**o.registers, next(iter(o.registers)): o.registers[next(iter(o.registers))] + 1}
+    wrong = run(with_targets, oracle={"A81001": o}, oracle_targets=targets, oracle_practices={"A81001"})
+    assert {(d.check, d.practice_code) for d in wrong.discrepancies} == {
+        ("supplier counts match the reference engine", "A81001")}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints,
                       ValidationInfo, model_validator)
@@ -103,14 +103,21 @@ class ExtractionRequest(_Closed):
     submit_to: str = Field(description="GPES URL that receives each practice's extract")
 
 
-class ExtractionRun(_Closed):
-    """A supplier's answer to an ExtractionRequest once every extract has been submitted."""
+class ExtractionJob(_Closed):
+    """A supplier's answer to an ExtractionRequest: 202 at once, then the job's progress at
+    ``GET /jobs/{job_id}``; the extracts themselves go to GPES, one per practice."""
 
+    job_id: str
     request_id: str
     supplier: Supplier
-    extracts_sent: int
-    extract_ids: tuple[str, ...]
-    rejected: tuple[str, ...] = ()  # extract ids GPES refused (a faulty supplier)
+    status: Literal["accepted", "running", "done", "failed"]
+    reason: str | None = None  # why a job failed
+    practices: int
+    practices_answered: int = Field(description="practices whose extract GPES accepted or refused")
+    sends: int = Field(description="bodies sent, resends and retries included")
+    accepted: int
+    refused: int
+    retried: int = Field(description="sends that got no answer or a 5xx and were sent again")
 
 
 # ---------------------------------------------------------------- supplier -> GPES -> CQRS
@@ -344,6 +351,70 @@ class ManualEntryResult(_Closed):
     stale: bool  # True: figures changed since the last calculation; recalculate before declaring
 
 
+# ---------------------------------------------------------------- many practices in one request
+# Each practice's item is checked on its own, by the same rules and with the same errors as the
+# one-practice endpoint (POST /practices/{code}/declaration, /approval, /manual-entries), and
+# answered in BulkResult: one practice refused stores nothing of its own and nothing of it
+# stops the others. A request whose envelope is malformed (a missing field, a practice twice)
+# is refused whole (422), and nothing is stored.
+
+MAX_BULK = 2000  # practices in one request
+
+
+class PracticeDeclaration(_Closed):
+    practice_code: PracticeCode
+    declared_by: str = Field(min_length=1)
+
+
+class BulkDeclarations(_Closed):
+    declarations: tuple[PracticeDeclaration, ...] = Field(min_length=1, max_length=MAX_BULK)
+
+
+class PracticeApproval(_Closed):
+    practice_code: PracticeCode
+    approver: str = Field(min_length=1, description="the commissioner (CCG/area team) code")
+    decision: Literal["approve", "reject"]
+    reason: str = ""
+
+
+class BulkApprovals(_Closed):
+    approvals: tuple[PracticeApproval, ...] = Field(min_length=1, max_length=MAX_BULK)
+
+
+class PracticeManualEntries(_Closed):
+    """One practice's manual entries: ``entered_by`` and ``entries`` are checked as a ManualEntries
+    body is, per practice (a bad entry refuses that practice only, naming ``entries[n].field``)."""
+
+    practice_code: PracticeCode
+    entered_by: Any = None
+    entries: Any = None
+
+
+class BulkManualEntries(_Closed):
+    practices: tuple[PracticeManualEntries, ...] = Field(min_length=1, max_length=MAX_BULK)
+
+
+class PracticeOutcome(_Closed):
+    """What happened to one practice of a bulk request. ``status`` is what the one-practice
+    endpoint answers (200, or 403/404/409/422 with ``detail`` naming the field); ``outcome``:
+    done (stored), unchanged (the same request was already applied: nothing stored again) or
+    refused (nothing of this practice stored)."""
+
+    practice_code: PracticeCode
+    status: int
+    outcome: Literal["done", "unchanged", "refused"]
+    state: WorkflowState | None = None
+    detail: tuple[ErrorDetail, ...] = ()
+    manual: ManualEntryResult | None = None  # manual entries: stored, unchanged, stale
+
+
+class BulkResult(_Closed):
+    results: tuple[PracticeOutcome, ...]  # in request order
+    done: int
+    unchanged: int
+    refused: int
+
+
 class PaymentInstruction(_Closed):
     instruction_id: str
     practice_code: PracticeCode
@@ -367,7 +438,7 @@ class PaymentRun(_Closed):
 MESSAGES = {
     "extraction-spec": ExtractionSpec,
     "extraction-request": ExtractionRequest,
-    "extraction-run": ExtractionRun,
+    "extraction-job": ExtractionJob,
     "extract": Extract,
     "receipt": Receipt,
     "extract-batch": ExtractBatch,
@@ -380,6 +451,10 @@ MESSAGES = {
     "manual-entry-result": ManualEntryResult,
     "payment-instruction": PaymentInstruction,
     "payment-run": PaymentRun,
+    "bulk-declarations": BulkDeclarations,
+    "bulk-approvals": BulkApprovals,
+    "bulk-manual-entries": BulkManualEntries,
+    "bulk-result": BulkResult,
 }
 
 

@@ -12,13 +12,14 @@ The whole run is computed at once by :mod:`simulator.cqrs.bulk` (the same number
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import defer, sessionmaker
 
 from simulator.contracts import (AreaPoints, AspirationPayments, DomainPoints, IndicatorAchievement,
                                  PracticeAchievement)
@@ -27,7 +28,6 @@ from simulator.cqrs.longformat import DENOMINATOR, EXCEPTIONS, NUMERATOR, REGIST
 from simulator.cqrs.manual import entries_for_run
 from simulator.cqrs.parameters import CqrsParameters, default_parameters
 from simulator.cqrs.points import Scored, points_2dp, score, to_decimal
-from simulator.cqrs.store import current_extracts
 from simulator.db import CqrsExtract, CqrsWorkflow, utcnow
 from simulator.qof.catalogue import Catalogue
 
@@ -102,10 +102,15 @@ def achievement_of(catalogue: Catalogue, practice_code: str, extract_id: str, st
         manual_entries=manual_entries)
 
 
-def run_fields(s, catalogue: Catalogue, service: str) -> tuple[list[CqrsExtract], dict[str, dict], dict[str, dict]]:
-    """The run's current extracts, each practice's fields (long layout names) and manual entries."""
+def run_fields(s, catalogue: Catalogue, service: str) -> tuple[list, dict[str, dict], dict[str, dict]]:
+    """The run's current extracts (practice_code, extract_id, achievement_date, list_size: the
+    columns the calculation reads, not the stored bodies), each practice's fields (long layout
+    names) and manual entries."""
     p = catalogue.parameters
-    extracts = current_extracts(s, p.spec_id)
+    extracts = list(s.execute(
+        select(CqrsExtract.practice_code, CqrsExtract.extract_id, CqrsExtract.achievement_date, CqrsExtract.list_size,
+               CqrsExtract.fields)
+        .where(CqrsExtract.current.is_(True), CqrsExtract.spec_id == p.spec_id).order_by(CqrsExtract.practice_code)))
     fields: dict[str, dict[str, dict[str, int]]] = {x.practice_code: {} for x in extracts}
     for x in extracts:
         mine = fields[x.practice_code]
@@ -113,6 +118,20 @@ def run_fields(s, catalogue: Catalogue, service: str) -> tuple[list[CqrsExtract]
             mine.setdefault(ind, {})[name] = v
     manual = entries_for_run(s, service, p.achievement_date)
     return extracts, fields, manual
+
+
+class _Current(NamedTuple):
+    practice_code: str
+    extract_id: str
+    achievement_date: dt.date
+    list_size: int
+
+
+def _flush_and_forget(s, written: list[CqrsWorkflow]) -> None:
+    s.flush()
+    for wf in written:
+        s.expire(wf, ["calculated"])
+    written.clear()
 
 
 def calculate(catalogue: Catalogue, sessions: sessionmaker, previous_points: Mapping[str, Decimal] | None = None,
@@ -131,14 +150,20 @@ def calculate(catalogue: Catalogue, sessions: sessionmaker, previous_points: Map
     codes = [x.practice_code for x in extracts]
     counts = bulk.counts_from_fields(bulk.compile_catalogue(catalogue, params), codes, [x.list_size for x in extracts],
                                      [fields[c] for c in codes], [target_populations_of(fields[c]) for c in codes])
+    extracts = [_Current(*x[:4]) for x in extracts]  # the counts are in ``counts`` now: let the fields go
+    del fields
     result = bulk.calculate(catalogue, counts, p.national_prevalence, p.national_average_target_population, params)
     calculated, kept = 0, 0
+    stale = CqrsWorkflow.calculated["stale"].as_boolean()
+    written: list[CqrsWorkflow] = []
     with sessions.begin() as s:
-        records = {(w.practice_code, w.achievement_date): w for w in s.scalars(select(CqrsWorkflow).where(
-            CqrsWorkflow.quality_service == p.quality_service))}
+        # the stored calculations are not read (a national run's would take gigabytes): their stale flag is
+        records = {(w.practice_code, w.achievement_date): (w, bool(st)) for w, st in s.execute(
+            select(CqrsWorkflow, stale).options(defer(CqrsWorkflow.calculated))
+            .where(CqrsWorkflow.quality_service == p.quality_service))}
         for i, x in enumerate(extracts):
-            wf = records.get((x.practice_code, x.achievement_date))
-            if wf is not None and wf.state != AWAITING_SP and not wf.calculated.get("stale"):
+            wf, was_stale = records.get((x.practice_code, x.achievement_date), (None, False))
+            if wf is not None and wf.state != AWAITING_SP and not was_stale:
                 kept += 1
                 continue
             n_manual = len(manual.get(x.practice_code, {}))
@@ -157,6 +182,10 @@ def calculate(catalogue: Catalogue, sessions: sessionmaker, previous_points: Map
             wf.state = AWAITING_SP
             wf.updated_at = utcnow()
             calculated += 1
+            written.append(wf)
+            if len(written) >= 250:  # written, then let go: memory stays bounded in one transaction
+                _flush_and_forget(s, written)
+        _flush_and_forget(s, written)
     return {"practices": len(extracts), "calculated": calculated, "kept": kept,
             "national_prevalence": {k: str(to_decimal(payments.exact(v))) for k, v in result.national.items()},
             "national_average_target_population": {k: str(to_decimal(payments.exact(v)))

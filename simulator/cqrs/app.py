@@ -6,12 +6,15 @@ from fastapi import FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from simulator.contracts import (AchievementSummary, ApprovalDecision, Declaration, ExtractBatch, ManualEntries, ManualEntryResult,
+from simulator.contracts import (AchievementSummary, ApprovalDecision, BulkApprovals, BulkDeclarations, BulkManualEntries,
+                                 BulkResult, Declaration, ExtractBatch, ManualEntries, ManualEntryResult,
                                  PaymentRun, PracticeAchievement, StoredManualEntry)
 from simulator.contracts.headers import SHA_HEADER
 from simulator.cqrs.manual import EntryInvalid
-from simulator.cqrs.service import Cqrs
-from simulator.cqrs.workflow import WorkflowError
+from simulator.cqrs.service import PAGE, Cqrs
+
+MAX_PAGE = 2000
+from simulator.cqrs.workflow import RequestInvalid, WorkflowError
 from simulator.web.errors import install_error_handlers, rejection
 
 
@@ -24,7 +27,8 @@ def create_app(cqrs: Cqrs) -> FastAPI:
         return rejection(exc.status, exc.field, exc.reason)
 
     @app.exception_handler(EntryInvalid)
-    async def _entry(_: Request, exc: EntryInvalid):
+    @app.exception_handler(RequestInvalid)
+    async def _entry(_: Request, exc: EntryInvalid | RequestInvalid):
         return JSONResponse(status_code=422, content={"detail": [e.model_dump() for e in exc.errors]})
 
     @app.get("/health")
@@ -55,6 +59,29 @@ def create_app(cqrs: Cqrs) -> FastAPI:
         if body is None:
             return rejection(404, "extract_id", f"no extract {extract_id}")
         return Response(body, media_type="application/json")
+
+    ndjson = {200: {"content": {"application/x-ndjson": {}},
+                    "description": "one JSON document a line, in key order after ``after``; fewer than "
+                                   "``limit`` lines: the last page"}}
+
+    def lines(docs: list[bytes]) -> Response:
+        return Response(b"".join(d + b"\n" for d in docs), media_type="application/x-ndjson")
+
+    @app.get("/extract-bodies", responses=ndjson)
+    def extract_bodies(request_id: list[str] = Query(default=[]), after: str = "",
+                       limit: int = Query(PAGE, ge=1, le=MAX_PAGE)):
+        """{extract_id, sha256, body} per stored extract (``body`` the stored bytes, as text), by extract id."""
+        return lines(cqrs.extract_bodies_page(request_id or None, after, limit))
+
+    @app.get("/achievements", responses=ndjson)
+    def achievements(after: str = "", limit: int = Query(PAGE, ge=1, le=MAX_PAGE)):
+        """Every calculated record (PracticeAchievement), by practice code."""
+        return lines(cqrs.achievements_page(after, limit))
+
+    @app.get("/manual-entries", responses=ndjson)
+    def manual_entries_all(after: str = "", limit: int = Query(PAGE, ge=1, le=MAX_PAGE)):
+        """{practice_code, entries} per practice that entered any, by practice code."""
+        return lines(cqrs.manual_entries_page(after, limit))
 
     @app.post("/calculations")
     def calculate():
@@ -88,6 +115,26 @@ def create_app(cqrs: Cqrs) -> FastAPI:
     def decide(practice_code: str, body: ApprovalDecision):
         return {"practice_code": practice_code,
                 "state": cqrs.decide(practice_code, body.approver, body.decision, body.reason)}
+
+    bulk_doc = ("Each practice is checked on its own, by the rules and with the errors of the one-practice endpoint, "
+                "and answered in ``results`` (``status``, ``outcome`` done / unchanged / refused, ``detail``); a "
+                "practice refused stores nothing and stops no other. 422 (nothing stored): a malformed request or "
+                "a practice given twice.")
+
+    @app.post("/manual-entries", response_model=BulkResult, description=bulk_doc)
+    def enter_manual_many(body: BulkManualEntries):
+        """Many practices' manual entries: {practices: [{practice_code, entered_by, entries}, ...]}."""
+        return cqrs.enter_manual_many(body)
+
+    @app.post("/declarations", response_model=BulkResult, description=bulk_doc)
+    def declare_many(body: BulkDeclarations):
+        """Many practices declare: {declarations: [{practice_code, declared_by}, ...]}."""
+        return cqrs.declare_many(body)
+
+    @app.post("/approvals", response_model=BulkResult, description=bulk_doc)
+    def decide_many(body: BulkApprovals):
+        """Commissioners approve or reject many records: {approvals: [{practice_code, approver, decision, reason}, ...]}."""
+        return cqrs.decide_many(body)
 
     @app.post("/payment-runs", status_code=201, response_model=PaymentRun)
     def payment_run():

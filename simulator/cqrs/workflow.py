@@ -20,12 +20,13 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import defer, sessionmaker
 
-from simulator.contracts import AchievementSummary, PaymentInstruction, PaymentRun, PracticeAchievement
+from simulator.contracts import (AchievementSummary, BulkResult, ErrorDetail, PaymentInstruction, PaymentRun,
+                                 PracticeAchievement, PracticeOutcome)
 from simulator.db import CqrsPaymentInstruction, CqrsWorkflow, utcnow
 
 AWAITING_SP = "Awaiting Service Provider Approval"
@@ -38,6 +39,24 @@ class WorkflowError(Exception):
     def __init__(self, status: int, field: str, reason: str):
         super().__init__(f"{field}: {reason}")
         self.status, self.field, self.reason = status, field, reason
+
+
+class RequestInvalid(Exception):
+    """HTTP 422: a request refused whole (``errors`` name the fields); nothing was stored."""
+
+    def __init__(self, errors: list[ErrorDetail]):
+        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
+        self.errors = errors
+
+
+def once_each(codes: Sequence[str], where: str) -> None:
+    """A bulk request names each practice once (else it is refused whole, naming the repeat)."""
+    first: dict[str, int] = {}
+    for n, code in enumerate(codes):
+        if code in first:
+            raise RequestInvalid([ErrorDetail(field=f"{where}[{n}].practice_code",
+                                              reason=f"{code} is already given in {where}[{first[code]}]")])
+        first[code] = n
 
 
 @dataclass(frozen=True)
@@ -74,33 +93,115 @@ def achievement(sessions: sessionmaker, practice_code: str, achievement_date: dt
         return PracticeAchievement.model_validate_json(json.dumps(data))
 
 
+def records(s, codes: Sequence[str], achievement_date: dt.date, service: str) -> dict[str, tuple[CqrsWorkflow, bool]]:
+    """practice -> (workflow record, stale) for ``codes``, in one query. The calculation itself
+    (a large JSON value) is not read: its ``stale`` flag is read in SQL."""
+    out: dict[str, tuple[CqrsWorkflow, bool]] = {}
+    codes = list(dict.fromkeys(codes))
+    stale = CqrsWorkflow.calculated["stale"].as_boolean()
+    for i in range(0, len(codes), 500):
+        for wf, st in s.execute(select(CqrsWorkflow, stale).options(defer(CqrsWorkflow.calculated))
+                                .where(CqrsWorkflow.practice_code.in_(codes[i:i + 500]),
+                                       CqrsWorkflow.quality_service == service,
+                                       CqrsWorkflow.achievement_date == achievement_date)):
+            out[wf.practice_code] = (wf, bool(st))
+    return out
+
+
+def _last_moves(wf: CqrsWorkflow, *whys: str) -> bool:
+    """The record's latest moves were, in order, ``whys``: a request already applied."""
+    h = wf.history or []
+    return len(h) >= len(whys) and [m.get("why") for m in h[len(h) - len(whys):]] == list(whys)
+
+
+def refused(practice_code: str, exc: WorkflowError) -> PracticeOutcome:
+    return PracticeOutcome(practice_code=practice_code, status=exc.status, outcome="refused",
+                           detail=(ErrorDetail(field=exc.field, reason=exc.reason),))
+
+
+def raise_refusal(o: PracticeOutcome) -> None:
+    """The one-practice endpoints answer a refusal as an error (the same status, field and reason)."""
+    if o.outcome == "refused":
+        raise WorkflowError(o.status, o.detail[0].field, o.detail[0].reason)
+
+
+def declare_many(sessions: sessionmaker, cfg: ServiceConfig, achievement_date: dt.date,
+                 items: Sequence[tuple[str, str]]) -> list[PracticeOutcome]:
+    """(practice, declared_by) each: the practice declares its calculated achievement. The same
+    declaration again (the record is where it left it) is ``unchanged``. One transaction."""
+    out = []
+    with sessions.begin() as s:
+        recs = records(s, [c for c, _ in items], achievement_date, cfg.quality_service)
+        for code, declared_by in items:
+            try:
+                if code not in recs:
+                    raise WorkflowError(404, "practice_code", f"no calculated {cfg.quality_service} record for {code}")
+                wf, stale = recs[code]
+                why = f"declared by {declared_by}"
+                if (wf.state == AWAITING_CO and _last_moves(wf, why)) or (
+                        cfg.no_approval_required and wf.state == APPROVED and _last_moves(wf, why, "No Approval Required")):
+                    out.append(PracticeOutcome(practice_code=code, status=200, outcome="unchanged", state=wf.state))
+                    continue
+                if stale:
+                    raise WorkflowError(409, "state", "figures changed since calculation; recalculate before declaring")
+                if wf.state != AWAITING_SP:
+                    raise WorkflowError(409, "state", f"{code} is '{wf.state}', not '{AWAITING_SP}'")
+                _move(wf, AWAITING_CO, why)
+                if cfg.no_approval_required:
+                    _move(wf, APPROVED, "No Approval Required")
+                out.append(PracticeOutcome(practice_code=code, status=200, outcome="done", state=wf.state))
+            except WorkflowError as exc:
+                out.append(refused(code, exc))
+    return out
+
+
 def declare(sessions: sessionmaker, cfg: ServiceConfig, practice_code: str, achievement_date: dt.date,
             declared_by: str) -> str:
+    o = declare_many(sessions, cfg, achievement_date, [(practice_code, declared_by)])[0]
+    raise_refusal(o)
+    return o.state
+
+
+def decide_many(sessions: sessionmaker, cfg: ServiceConfig, commissioner_of: Mapping[str, str],
+                achievement_date: dt.date, items: Sequence[tuple[str, str, str, str]]) -> list[PracticeOutcome]:
+    """(practice, approver, decision, reason) each: the commissioner approves or rejects a declared
+    record. The same decision again (the record is where it left it) is ``unchanged``. One transaction."""
+    out = []
     with sessions.begin() as s:
-        wf = _record(s, practice_code, achievement_date, cfg.quality_service)
-        if wf.calculated.get("stale"):
-            raise WorkflowError(409, "state", "figures changed since calculation; recalculate before declaring")
-        if wf.state != AWAITING_SP:
-            raise WorkflowError(409, "state", f"{practice_code} is '{wf.state}', not '{AWAITING_SP}'")
-        _move(wf, AWAITING_CO, f"declared by {declared_by}")
-        if cfg.no_approval_required:
-            _move(wf, APPROVED, "No Approval Required")
-        return wf.state
+        recs = records(s, [i[0] for i in items], achievement_date, cfg.quality_service)
+        for code, approver, decision, reason in items:
+            try:
+                if code not in recs:
+                    raise WorkflowError(404, "practice_code", f"no calculated {cfg.quality_service} record for {code}")
+                wf, _ = recs[code]
+                if decision == "approve":
+                    to, why = APPROVED, f"approved by {approver}"
+                else:
+                    to, why = AWAITING_SP, f"rejected by {approver}: {reason or 'no reason given'}"
+                if wf.state == to and _last_moves(wf, why):
+                    out.append(PracticeOutcome(practice_code=code, status=200, outcome="unchanged", state=wf.state))
+                    continue
+                if wf.state != AWAITING_CO:
+                    raise WorkflowError(409, "state", f"{code} is '{wf.state}', not '{AWAITING_CO}'")
+                if commissioner_of.get(code) != approver:
+                    raise WorkflowError(403, "approver", f"{approver} does not commission {code}")
+                _move(wf, to, why)
+                out.append(PracticeOutcome(practice_code=code, status=200, outcome="done", state=wf.state))
+            except WorkflowError as exc:
+                out.append(refused(code, exc))
+    return out
 
 
 def decide(sessions: sessionmaker, cfg: ServiceConfig, commissioner_of: Mapping[str, str], practice_code: str,
            achievement_date: dt.date, approver: str, decision: str, reason: str = "") -> str:
-    with sessions.begin() as s:
-        wf = _record(s, practice_code, achievement_date, cfg.quality_service)
-        if wf.state != AWAITING_CO:
-            raise WorkflowError(409, "state", f"{practice_code} is '{wf.state}', not '{AWAITING_CO}'")
-        if commissioner_of.get(practice_code) != approver:
-            raise WorkflowError(403, "approver", f"{approver} does not commission {practice_code}")
-        if decision == "approve":
-            _move(wf, APPROVED, f"approved by {approver}")
-        else:
-            _move(wf, AWAITING_SP, f"rejected by {approver}: {reason or 'no reason given'}")
-        return wf.state
+    o = decide_many(sessions, cfg, commissioner_of, achievement_date, [(practice_code, approver, decision, reason)])[0]
+    raise_refusal(o)
+    return o.state
+
+
+def bulk_result(outcomes: Sequence[PracticeOutcome]) -> BulkResult:
+    n = {k: sum(1 for o in outcomes if o.outcome == k) for k in ("done", "unchanged", "refused")}
+    return BulkResult(results=tuple(outcomes), **n)
 
 
 def payment_run(sessions: sessionmaker, cfg: ServiceConfig, commissioner_of: Mapping[str, str], out_dir: Path) -> PaymentRun:

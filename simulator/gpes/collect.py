@@ -161,12 +161,14 @@ class Gpes:
         for r in reqs:
             for p in r.practices:
                 row = {"practice_code": p, "supplier": r.supplier, "request_id": r.request_id, "extract_id": None,
-                       "status": "requested", "reason": None, "rejections": 0}
+                       "status": "requested", "reason": None, "rejections": 0, "resends": 0, "received_at": None}
                 rej = refused.get((r.request_id, p), [])
                 row["rejections"] = len(rej)
                 if (r.request_id, p) in got:
                     x = got[(r.request_id, p)][-1]
                     row["extract_id"] = x.extract_id
+                    row["resends"] = sum(y.resends for y in got[(r.request_id, p)])
+                    row["received_at"] = x.received_at.isoformat()
                     row["status"] = {"acknowledged": "acknowledged", "refused": "refused by CQRS"}.get(
                         x.forward_state, "forwarded" if x.forward_attempts else "received")
                     row["reason"] = x.forward_error
@@ -213,6 +215,7 @@ class Gpes:
         except ExtractInvalid as exc:
             existing = self._receipt(x.extract_id)
             if existing is not None and existing.sha256 == digest:  # a resend of what was accepted
+                self._count_resend(x.extract_id)
                 return existing, False
             self._reject(body, digest, exc, x.request_id, x.supplier, x.practice_code, x.extract_id)
             raise
@@ -222,15 +225,21 @@ class Gpes:
                 s.execute(insert(GpesReceipt).values(extract_id=x.extract_id, request_id=x.request_id,
                                                      supplier=x.supplier, practice_code=x.practice_code,
                                                      sha256=digest, body=body, received_at=received_at,
-                                                     forward_state="pending", forward_attempts=0))
+                                                     forward_state="pending", forward_attempts=0, resends=0))
         except IntegrityError:
             existing = self._receipt(x.extract_id)
             if existing is None or existing.sha256 != digest:
                 raise Conflict(f"extract_id {x.extract_id} was already received with different content") from None
+            self._count_resend(x.extract_id)
             return existing, False
         self._wake_forward.set()
         return Receipt(extract_id=x.extract_id, practice_code=x.practice_code, sha256=digest, status="accepted",
                        received_at=received_at, forwarded=False), True
+
+    def _count_resend(self, extract_id: str) -> None:
+        with self.sessions.begin() as s:
+            s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id)
+                      .values(resends=GpesReceipt.resends + 1))
 
     def _reject(self, body: bytes, digest: str, exc: ExtractInvalid, request_id=None, supplier=None, practice=None,
                 extract_id=None) -> None:
@@ -369,7 +378,7 @@ class Gpes:
             return [{"extract_id": r.extract_id, "request_id": r.request_id, "supplier": r.supplier,
                      "practice_code": r.practice_code, "sha256": r.sha256,
                      "forwarded": r.forward_state == "acknowledged", "forward_state": r.forward_state,
-                     "forward_attempts": r.forward_attempts, "forward_error": r.forward_error,
+                     "forward_attempts": r.forward_attempts, "forward_error": r.forward_error, "resends": r.resends,
                      "cqrs_status": r.cqrs_status, "received_at": r.received_at.isoformat(),
                      "acknowledged_at": r.forwarded_at.isoformat() if r.forwarded_at else None} for r in s.scalars(q)]
 

@@ -74,8 +74,20 @@ class CodeBook:
         index: dict[str, int] = {}
         self._ids: dict[str, np.ndarray] = {}
         self._cum: dict[str, np.ndarray] = {}
+        # A code of one condition's diagnosis cluster that another cluster also holds (chronic
+        # asthmatic bronchitis: asthma and COPD; type 1 diabetes with persistent proteinuria:
+        # diabetes and proteinuria) would put a patient on a register the generator did not
+        # choose: such a code is drawn for neither other cluster (the rules still read it wherever
+        # it is listed), unless that leaves a cluster no code (MI_COD: every code is a CHD code).
+        owners: dict[str, set[str]] = {}
+        for cond in profile.conditions.values():
+            for dx in cond.diagnosis_clusters:
+                for s, c in profile.clusters[dx]:
+                    if s == system:
+                        owners.setdefault(c, set()).add(dx)
         for name, members in profile.clusters.items():
-            codes = [c for s, c in members if s == system]
+            listed = [c for s, c in members if s == system]
+            codes = [c for c in listed if not owners.get(c, set()) - {name}] or listed
             if not codes:
                 continue
             for c in codes:

@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing as mp
 import os
+import queue
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -325,15 +327,124 @@ def _events_table(profile, system, code, rng, blocks, patient_id, dob, obs_end) 
 # ------------------------------------------------------------------ the whole nation
 
 
+def _supplier_bins(practices: list[dict], sizes: list[PracticeSize], workers: int) -> list[list[str]]:
+    """The suppliers split between ``workers`` processes, each writing its suppliers' files: the
+    largest first, each to the least loaded (by patients). One bin: written here."""
+    load = {s: 0 for s in schema.SUPPLIERS}
+    for row, z in zip(practices, sizes):
+        load[row["supplier"]] += z.rows
+    bins: list[list[str]] = [[] for _ in range(max(1, min(workers, sum(1 for v in load.values() if v))))]
+    totals = [0] * len(bins)
+    for s in sorted(load, key=lambda s: -load[s]):
+        k = totals.index(min(totals))
+        bins[k].append(s)
+        totals[k] += load[s]
+    return bins
+
+
+def _write_suppliers(job: tuple, suppliers: list[str], progress: Callable[[int], None] | None = None) -> list[dict]:
+    """Generate and write every practice of ``suppliers`` to their ``.partial`` files, in nation
+    order: each practice one row group (its own random streams and NHS numbers from ``offsets``,
+    so the files are the same whoever writes them). Returns each practice's row counts."""
+    profile, practices, seed, list_size_range, faults, offsets, out_dir = job
+    writers: dict[str, tuple[pq.ParquetWriter, pq.ParquetWriter]] = {}
+    partial: list[Path] = []
+    per_practice = []
+    try:
+        for s in suppliers:
+            d = _supplier_dir(Path(out_dir), s)
+            d.mkdir(parents=True, exist_ok=True)
+            tp, te = d / "patients.parquet.partial", d / "events.parquet.partial"
+            partial += [tp, te]
+            writers[s] = (pq.ParquetWriter(tp, schema.PATIENTS), pq.ParquetWriter(te, schema.EVENTS))
+        for i, row in enumerate(practices):
+            if row["supplier"] not in writers:
+                continue
+            patients, events = generate_practice(profile, row, i, seed, list_size_range=list_size_range,
+                                                 nhs_offset=offsets[i], faults=faults)
+            wp, we = writers[row["supplier"]]
+            wp.write_table(patients, row_group_size=max(patients.num_rows, 1))
+            if events.num_rows:
+                we.write_table(events, row_group_size=events.num_rows)
+            per_practice.append({"index": i, "practice_code": row["practice_code"], "supplier": row["supplier"],
+                                 "list_size": practice_size(profile, i, seed, list_size_range).list_size,
+                                 "patients": patients.num_rows, "events": events.num_rows})
+            if progress is not None:
+                progress(len(per_practice))
+    except BaseException:
+        for wp, we in writers.values():
+            wp.close()
+            we.close()
+        for tmp in partial:
+            tmp.unlink(missing_ok=True)
+        raise
+    for wp, we in writers.values():
+        wp.close()
+        we.close()
+    return per_practice
+
+
+def _worker(job: tuple, suppliers: list[str], q) -> None:
+    try:
+        q.put(("done", _write_suppliers(job, suppliers, progress=lambda n: q.put(("progress", 1)))))
+    except BaseException as exc:  # reported to the parent, which raises it
+        q.put(("failed", f"{type(exc).__name__}: {exc}"))
+
+
+def _write_in_processes(job: tuple, bins: list[list[str]], progress, total: int) -> list[dict]:
+    """Each bin of suppliers written by a process of its own (no table crosses a process: each
+    writes its own suppliers' files); progress as practices are written."""
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(job, b, q), daemon=True) for b in bins]
+    for p in procs:
+        p.start()
+    per_practice: list[dict] = []
+    done, finished, failure = 0, 0, None
+    try:
+        while finished < len(procs):
+            try:
+                kind, value = q.get(timeout=1.0)
+            except queue.Empty:
+                if any(p.exitcode not in (None, 0) for p in procs):
+                    failure = failure or "a generating process died"
+                    break
+                continue
+            if kind == "progress":
+                done += value
+                if progress is not None:
+                    progress(done, total)
+            else:
+                finished += 1
+                if kind == "done":
+                    per_practice += value
+                else:
+                    failure = failure or value
+    finally:
+        for p in procs:
+            if failure is not None and p.is_alive():
+                p.terminate()
+            p.join()
+    if failure is not None:
+        for s in schema.SUPPLIERS:
+            d = _supplier_dir(Path(job[-1]), s)
+            for name in ("patients.parquet.partial", "events.parquet.partial"):
+                (d / name).unlink(missing_ok=True)
+        raise RuntimeError(f"generating the nation failed: {failure}")
+    return per_practice
+
+
 def generate_nation(profile: Profile, n_practices: int, seed: int, out_dir: Path | str,
                     progress: Callable[[int, int], None] | None = None,
                     list_size_range: tuple[int, int] | None = None,
-                    faults: tuple[record_faults.RecordFault, ...] = ()) -> Nation:
+                    faults: tuple[record_faults.RecordFault, ...] = (), workers: int = 1) -> Nation:
     """Write the nation under ``out_dir`` (see the module doc) and describe it.
 
     ``list_size_range`` clamps list sizes (default: the profile's ``list_size.clamp``, else its
     min/max). ``progress(done, total)`` is called after each practice. ``faults``: record faults
     per practice (:mod:`simulator.population.faults`); a fault naming no practice of the nation is refused.
+    ``workers``: processes writing the suppliers' files side by side (the suppliers split between
+    them; the files are the same byte for byte whatever the number).
     """
     if not isinstance(profile, Profile):
         raise TypeError("profile must be a Profile (use load_profile)")
@@ -351,48 +462,22 @@ def generate_nation(profile: Profile, n_practices: int, seed: int, out_dir: Path
             raise record_faults.RecordFaultError(f"population.faults[{n}].practice: no practice {f.practice} in this nation")
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    writers: dict[str, tuple[pq.ParquetWriter, pq.ParquetWriter]] = {}
-    partial: list[tuple[Path, Path]] = []
-    for s in schema.SUPPLIERS:
+    sizes = [practice_size(profile, i, seed, list_size_range) for i in range(n_practices)]
+    offsets = np.cumsum([0] + [z.rows for z in sizes[:-1]]).tolist()  # each practice's first NHS number ordinal
+    job = (profile, practices, seed, list_size_range, faults, offsets, str(out_dir))
+    bins = _supplier_bins(practices, sizes, workers)
+    if len(bins) == 1:
+        per_practice = _write_suppliers(job, bins[0], progress=None if progress is None else
+                                        (lambda done: progress(done, n_practices)))
+    else:
+        per_practice = _write_in_processes(job, bins, progress, n_practices)
+    for s in schema.SUPPLIERS:  # only a complete run replaces the files
         d = _supplier_dir(out_dir, s)
-        d.mkdir(parents=True, exist_ok=True)
-        pp, ep = d / "patients.parquet", d / "events.parquet"
-        tp, te = pp.with_suffix(".parquet.partial"), ep.with_suffix(".parquet.partial")
-        writers[s] = (pq.ParquetWriter(tp, schema.PATIENTS), pq.ParquetWriter(te, schema.EVENTS))
-        partial += [(tp, pp), (te, ep)]
-
-    n_patients = n_events = 0
-    offset = 0
-    per_practice = []
-    try:
-        for i, row in enumerate(practices):
-            size = practice_size(profile, i, seed, list_size_range)
-            patients, events = generate_practice(profile, row, i, seed, list_size_range=list_size_range,
-                                                 nhs_offset=offset, faults=faults)
-            wp, we = writers[row["supplier"]]
-            wp.write_table(patients, row_group_size=max(patients.num_rows, 1))
-            if events.num_rows:
-                we.write_table(events, row_group_size=events.num_rows)
-            offset += patients.num_rows
-            n_patients += patients.num_rows
-            n_events += events.num_rows
-            per_practice.append({"practice_code": row["practice_code"], "supplier": row["supplier"],
-                                 "list_size": size.list_size, "patients": patients.num_rows,
-                                 "events": events.num_rows})
-            if progress is not None:
-                progress(i + 1, n_practices)
-    except BaseException:
-        for wp, we in writers.values():
-            wp.close()
-            we.close()
-        for tmp, _ in partial:
-            tmp.unlink(missing_ok=True)
-        raise
-    for wp, we in writers.values():
-        wp.close()
-        we.close()
-    for tmp, final in partial:  # only a complete run replaces the files
-        os.replace(tmp, final)
+        for name in ("patients.parquet", "events.parquet"):
+            os.replace(d / (name + ".partial"), d / name)
+    per_practice = [{k: v for k, v in p.items() if k != "index"} for p in sorted(per_practice, key=lambda p: p["index"])]
+    n_patients = sum(p["patients"] for p in per_practice)
+    n_events = sum(p["events"] for p in per_practice)
 
     pq.write_table(pa.Table.from_pylist(practices, schema=schema.PRACTICES), out_dir / "practices.parquet")
     nation = Nation(out_dir, practices, n_patients, n_events, seed, profile.name,

@@ -14,15 +14,21 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E40
 
 from simulator.qof.catalogue import Catalogue  # noqa: E402
 
+LABELLED_BARS = 120  # more practices than this: bars without a label each
 SUPPLIER_COLOURS = {"EMIS": "#005eb8", "TPP": "#009639", "INPS": "#ed8b00", "Microtest": "#7c2855"}
 
 
 def _bar(path: Path, labels, values, colours, ylabel: str, title: str) -> None:
     fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
-    ax.bar(labels, values, color=colours)
+    if len(labels) <= LABELLED_BARS:
+        ax.bar(labels, values, color=colours)
+        ax.tick_params(axis="x", rotation=60, labelsize=8)
+    else:  # thousands of practices: one bar each, in practice-code order, unlabelled
+        ax.bar(range(len(values)), values, color=colours, width=1.0)
+        ax.set_xticks([])
+        ax.set_xlabel(f"{len(values):,} practices, in practice-code order")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.tick_params(axis="x", rotation=60, labelsize=8)
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in SUPPLIER_COLOURS.values()]
     ax.legend(handles, SUPPLIER_COLOURS.keys(), fontsize=8, ncols=4, loc="lower right")
     fig.tight_layout()

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Query
 from fastapi.concurrency import run_in_threadpool
 
-from simulator.contracts import ExtractionRequest
+from simulator.contracts import ExtractionJob, ExtractionRequest
 from simulator.supplier.service import RequestRefused, Supplier
 from simulator.web.errors import install_error_handlers, rejection
 
@@ -31,7 +31,7 @@ def create_app(supplier: Supplier, background: bool = True) -> FastAPI:
         return {"service": f"supplier-{supplier.name}", "ok": True, "practices": len(supplier.practices),
                 "jobs": len(jobs), "jobs_open": sum(1 for j in jobs if j["status"] in ("accepted", "running"))}
 
-    @app.post("/extraction-requests", status_code=202,
+    @app.post("/extraction-requests", status_code=202, response_model=ExtractionJob,
               responses={422: {"description": "not this supplier's request, practices or GPES"},
                          503: {"description": "the supplier's personality says fail this call"}})
     async def extraction(request: ExtractionRequest):
@@ -49,11 +49,11 @@ def create_app(supplier: Supplier, background: bool = True) -> FastAPI:
         except RequestRefused as exc:
             return rejection(422, exc.field, exc.reason)
 
-    @app.get("/jobs")
+    @app.get("/jobs", response_model=list[ExtractionJob])
     def jobs():
         return supplier.jobs()
 
-    @app.get("/jobs/{job_id}", responses={404: {"description": "no such job"}})
+    @app.get("/jobs/{job_id}", response_model=ExtractionJob, responses={404: {"description": "no such job"}})
     def job(job_id: str):
         j = supplier.job(job_id)
         return j if j is not None else rejection(404, "job_id", f"no job {job_id}")

@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 
 from simulator import db
 from simulator.qof.catalogue import default_catalogue
+from simulator.supplier.extract import CHUNK_PATIENTS
 from simulator.supplier.faults import Faults
 from simulator.supplier.personality import Personality
 from simulator.supplier.service import Supplier
@@ -27,6 +28,8 @@ class SupplierConfig(ServiceSettings):
     faults: list[dict] = Field(default_factory=list, description="what it sends wrong, per practice (supplier/faults.py)")
     personality: Personality = Field(default_factory=Personality)
     submit_deadline_s: float = Field(180.0, gt=0, description="keep resending one extract this long before failing the job")
+    chunk_patients: int = Field(CHUNK_PATIENTS, gt=0, description="patients' records read and counted at once "
+                                                                   "(bounds the memory a job takes)")
 
 
 def build(cfg: SupplierConfig, migrate: bool = True) -> Supplier:
@@ -40,4 +43,5 @@ def build(cfg: SupplierConfig, migrate: bool = True) -> Supplier:
         raise ConfigError(str(exc)) from None
     return Supplier(cfg.name, default_catalogue(), cfg.patients, cfg.events, own,
                     db.sessions(cfg.database_url, create=migrate), gpes_url=cfg.gpes_url, faults=faults,
-                    personality=cfg.personality, submit_deadline_s=cfg.submit_deadline_s)
+                    personality=cfg.personality, submit_deadline_s=cfg.submit_deadline_s,
+                    chunk_patients=cfg.chunk_patients)

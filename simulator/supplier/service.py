@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import sessionmaker
 from simulator.contracts import ExtractionRequest, sha256
 from simulator.db import SupplierJob, SupplierSend, utcnow
 from simulator.qof.catalogue import Catalogue
-from simulator.supplier.extract import build_extract, count, target_populations
+from simulator.supplier.extract import CHUNK_PATIENTS, build_extract, count_chunks
 from simulator.supplier.faults import Faults
 from simulator.supplier.personality import Personality
 from simulator.transport.http import new_session, post_extract
@@ -60,6 +61,7 @@ class Supplier:
     personality: Personality = field(default_factory=Personality)
     submit_deadline_s: float = 180.0  # keep retrying one extract this long (GPES down, restarting)
     http_timeout_s: float = 30.0
+    chunk_patients: int = CHUNK_PATIENTS  # records read and counted at once (memory stays bounded)
     _wake: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
     _worker: threading.Thread | None = None
@@ -163,20 +165,39 @@ class Supplier:
                                              .where(SupplierSend.job_id == job_id)) if final(st)}
         todo = [p for p in request.practices if p not in done]
         if todo:
-            counts = count(self.catalogue, self.patients, self.events, todo)
-            groups = target_populations(request, self.patients)
-            late = [p for p in todo if p in self.personality.late]
+            late = set(self.personality.late)
+            held = []  # late practices' extracts, sent after every other
             http = new_session()
-            for i, code in enumerate([p for p in todo if p not in late] + late):
-                if self._stop.is_set():
-                    return  # resumed by the next process
-                if code in late and i == len(todo) - len(late):
-                    self._stop.wait(self.personality.late_s)
-                x = build_extract(request, counts[code], target_populations=groups.get(code, {}))
-                for body in self.faults.bodies(code, x.canonical_bytes()):
-                    if not self._submit(http, job_id, request, code, x.extract_id, body):
-                        return
+            # One chunk of practices at a time: counted, then sent by the sender thread while the
+            # next chunk is counted (GPES's answers overlap the engine's work; one chunk in flight).
+            with ThreadPoolExecutor(1, thread_name_prefix=f"supplier-{self.name}-send") as sender:
+                sending = None
+                for counts, groups in count_chunks(self.catalogue, request, self.patients, self.events, todo,
+                                                   self.chunk_patients):
+                    ready = []
+                    for code in [p for p in todo if p in counts]:
+                        x = build_extract(request, counts[code], target_populations=groups.get(code, {}))
+                        (held if code in late else ready).append((code, x))
+                    if sending is not None and not sending.result():
+                        return  # stopping: resumed by the next process
+                    sending = sender.submit(self._send_all, http, job_id, request, ready)
+                if sending is not None and not sending.result():
+                    return
+            if held:
+                self._stop.wait(self.personality.late_s)
+            if not self._send_all(http, job_id, request, sorted(held, key=lambda h: todo.index(h[0]))):
+                return
         self._finish(job_id, "done")
+
+    def _send_all(self, http: requests.Session, job_id: str, request: ExtractionRequest, extracts: list) -> bool:
+        """Each (practice, extract) in turn, as its faults shape it. False: stopping."""
+        for code, x in extracts:
+            if self._stop.is_set():
+                return False
+            for body in self.faults.bodies(code, x.canonical_bytes()):
+                if not self._submit(http, job_id, request, code, x.extract_id, body):
+                    return False
+        return True
 
     def _submit(self, http: requests.Session, job_id: str, request: ExtractionRequest, practice: str,
                 extract_id: str, body: bytes) -> bool:

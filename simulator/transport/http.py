@@ -6,12 +6,13 @@ bytes it received, untouched, and CQRS checks the checksum before it stores anyt
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import requests
 
-from simulator.contracts import (ExtractionRequest, ExtractionSpec, ManualEntries, ManualEntryResult,
-                                 PaymentRun, PracticeAchievement, sha256)
+from simulator.contracts import (BulkManualEntries, BulkResult, ExtractionRequest, ExtractionSpec, ManualEntries,
+                                 ManualEntryResult, PaymentRun, PracticeAchievement, PracticeManualEntries, sha256)
 from simulator.contracts.headers import SHA_HEADER
 
 JSON = {"Content-Type": "application/json"}
@@ -154,6 +155,53 @@ class CqrsClient(_Client):
     def decide(self, practice_code: str, approver: str, decision: str = "approve", reason: str = "") -> dict:
         return self.post_json(f"/practices/{practice_code}/approval",
                               {"approver": approver, "decision": decision, "reason": reason})
+
+    def enter_manual_many(self, items: list[tuple[str, ManualEntries]]) -> BulkResult:
+        """Many practices' manual entries in one request; each practice answered in the result."""
+        body = BulkManualEntries(practices=tuple(
+            PracticeManualEntries(practice_code=code, entered_by=e.entered_by,
+                                  entries=[x.model_dump(exclude_none=True) for x in e.entries]) for code, e in items))
+        r = self.http.post(self._url("/manual-entries"), data=body.model_dump_json(), headers=JSON, timeout=self.timeout)
+        return BulkResult.model_validate_json(self._ok(r).content)
+
+    def declare_many(self, items: list[tuple[str, str]]) -> BulkResult:
+        """(practice, declared_by) each, in one request."""
+        body = {"declarations": [{"practice_code": c, "declared_by": by} for c, by in items]}
+        return BulkResult.model_validate_json(self._ok(self.http.post(self._url("/declarations"), json=body,
+                                                                      timeout=self.timeout)).content)
+
+    def decide_many(self, items: list[tuple[str, str, str, str]]) -> BulkResult:
+        """(practice, approver, decision, reason) each, in one request."""
+        body = {"approvals": [{"practice_code": c, "approver": a, "decision": d, "reason": r} for c, a, d, r in items]}
+        return BulkResult.model_validate_json(self._ok(self.http.post(self._url("/approvals"), json=body,
+                                                                      timeout=self.timeout)).content)
+
+    def _pages(self, path: str, key: str, params: dict | None = None, limit: int = 500):
+        """Every line of an NDJSON listing, a page at a time (``after`` the last line's ``key``)."""
+        after = ""
+        while True:
+            r = self._ok(self.http.get(self._url(path), params={**(params or {}), "after": after, "limit": limit},
+                                       timeout=self.timeout))
+            page = r.content.splitlines()
+            for line in page:
+                yield line
+            if len(page) < limit:
+                return
+            after = json.loads(page[-1])[key]
+
+    def achievements_all(self, limit: int = 500):
+        """Every calculated record, as one JSON document (bytes) each, by practice code."""
+        return self._pages("/achievements", "practice_code", limit=limit)
+
+    def manual_entries_all(self, limit: int = 500):
+        """{practice_code, entries} (bytes) per practice that entered any."""
+        return self._pages("/manual-entries", "practice_code", limit=limit)
+
+    def extract_bodies(self, request_ids: list[str] | None = None, limit: int = 500):
+        """(extract_id, sha256, body bytes) of every stored extract (of these requests)."""
+        for line in self._pages("/extract-bodies", "extract_id", {"request_id": request_ids or []}, limit):
+            x = json.loads(line)
+            yield x["extract_id"], x["sha256"], x["body"].encode()
 
     def payment_run(self) -> PaymentRun:
         r = self._ok(self.http.post(self._url("/payment-runs"), timeout=self.timeout), 201)

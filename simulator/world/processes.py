@@ -138,7 +138,8 @@ def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
         else:
             s = name.removeprefix("supplier-")
             personality = scenario.suppliers.get(s)
-            cfg |= {"name": s, "patients": str(nation.patients_path(s)), "events": str(nation.events_path(s)),
+            cfg |= {"name": s, "patients": str(nation.patients_path(s).resolve()),
+                    "events": str(nation.events_path(s).resolve()),
                     "gpes_url": url["gpes"],
                     "faults": [f for f in scenario.faults if practice_supplier.get(f["practice"]) == s],
                     "personality": personality.model_dump() if personality else {}}

@@ -1,4 +1,5 @@
-"""pytest-bdd: step libraries are fixtures, so they are imported here (DESIGN.md pitfalls)."""
+"""pytest-bdd: steps are fixtures, so the step library and the suite's hooks are imported here
+(DESIGN.md pitfalls). The library lives in simulator/bdd/ so that `qofsim steps` can print it."""
 
-from tests.bdd.steps_collection import *  # noqa: F401,F403
-from tests.bdd.steps_points import *  # noqa: F401,F403
+from simulator.bdd.plugin import *  # noqa: F401,F403
+from simulator.bdd.steps import *  # noqa: F401,F403

@@ -21,8 +21,8 @@ def extract(extract_id: str, practice: str = "A81001", **over) -> bytes:
     return canonical_json(body)
 
 
-def test_each_item_of_a_batch_is_judged_on_its_own(tmp_path):
-    cqrs = Cqrs(sessions(f"sqlite:///{tmp_path / 'c.db'}"), CAT, {"A81001": "05X", "B82005": "05X"}, tmp_path)
+def test_each_item_of_a_batch_is_judged_on_its_own(tmp_path, db_url):
+    cqrs = Cqrs(sessions(db_url), CAT, {"A81001": "05X", "B82005": "05X"}, tmp_path)
     first = extract("x-1")
     cqrs.ingest(first, sha256(first))
     items = [
@@ -42,3 +42,20 @@ def test_each_item_of_a_batch_is_judged_on_its_own(tmp_path):
     assert set(held) == {"x-1", "x-2"}
     assert cqrs.extract_body("x-2") == items[2][0]
     assert json.loads(cqrs.extract_body("x-1"))["list_size"] == 6543
+
+
+def test_batches_for_the_same_practices_in_opposite_orders_at_once_neither_deadlock_nor_double(tmp_path, db_url):
+    """Two GPES forwarders (or a restarted one) sending overlapping batches: every extract stored once,
+    one current per practice (on PostgreSQL each practice is locked while stored: in practice order)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    codes = ["A81001", "B82005", "C83001", "D84001"]
+    cqrs = Cqrs(sessions(db_url), CAT, {c: "05X" for c in codes}, tmp_path)
+    batches = [[(extract(f"x-{r}-{c}", practice=c), None) for c in (codes if r % 2 else codes[::-1])]
+               for r in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(cqrs.ingest_many, batches))
+    assert all(r["status"] == 201 for batch in results for r in batch)
+    held = cqrs.extracts()
+    assert len(held) == 32
+    assert sorted(x["practice_code"] for x in held if x["current"]) == codes

@@ -55,8 +55,8 @@ def pct(num, den, code=SINGLE):
 
 
 @pytest.fixture
-def cqrs(tmp_path):
-    return Cqrs(sessions(f"sqlite:///{tmp_path / 'c.db'}"), CAT, {"A81001": "05X", "B82005": "06Y"}, tmp_path / "pay")
+def cqrs(tmp_path, db_url):
+    return Cqrs(sessions(db_url), CAT, {"A81001": "05X", "B82005": "06Y"}, tmp_path / "pay")
 
 
 def stored_rows(cqrs):

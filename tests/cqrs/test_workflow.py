@@ -29,8 +29,8 @@ def body(extract_id="x-1", practice="A81001", num=30, list_size=6000) -> bytes:
 
 
 @pytest.fixture
-def cqrs(tmp_path):
-    return Cqrs(sessions(f"sqlite:///{tmp_path / 'c.db'}"), CAT, {"A81001": "05X", "B82005": "06Y"}, tmp_path / "pay")
+def cqrs(tmp_path, db_url):
+    return Cqrs(sessions(db_url), CAT, {"A81001": "05X", "B82005": "06Y"}, tmp_path / "pay")
 
 
 def test_the_same_extract_twice_is_stored_once(cqrs):
@@ -173,10 +173,10 @@ def exact_payments(bodies: list[dict]) -> dict[str, Decimal]:
             for f, s in zip(figures, scored)}
 
 
-def test_the_largest_counts_the_contract_allows_are_paid_exactly_and_move_no_one_else(tmp_path):
+def test_the_largest_counts_the_contract_allows_are_paid_exactly_and_move_no_one_else(tmp_path, db_url):
     bodies = LARGEST + ORDINARY
     codes = [b["practice_code"] for b in bodies]
-    service = Cqrs(sessions(f"sqlite:///{tmp_path / 'c.db'}"), CAT, {c: "05X" for c in codes}, tmp_path / "pay")
+    service = Cqrs(sessions(db_url), CAT, {c: "05X" for c in codes}, tmp_path / "pay")
     for b in bodies:
         service.ingest(canonical_json(b), None)
     assert service.calculate()["calculated"] == len(bodies)
@@ -197,3 +197,24 @@ def test_the_largest_counts_the_contract_allows_are_paid_exactly_and_move_no_one
             for b in bodies} == want
     # the largest payment is of the size the formula gives (points x £133.76 x CPI x APDF ~ 1), not 10**20
     assert max(paid.values()) < Decimal(1100) * Decimal("133.76") * TOP / 5891 * 2
+
+
+def test_the_same_extract_ingested_at_once_from_many_threads_is_stored_once(cqrs):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        created = [c for _, c in pool.map(lambda _: cqrs.ingest(body(), None), range(8))]
+    assert created.count(True) == 1
+    assert len(cqrs.extracts()) == 1
+
+
+def test_later_extracts_for_one_practice_arriving_at_once_leave_exactly_one_current(cqrs):
+    """Supersession under concurrency: whatever the order, one current extract per practice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cqrs.ingest(body("x-0"), None)
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda i: cqrs.ingest(body(f"x-{i}", num=30 + i), None), range(1, 7)))
+    held = cqrs.extracts()
+    assert len(held) == 7
+    assert sum(x["current"] for x in held) == 1

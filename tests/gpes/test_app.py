@@ -24,8 +24,8 @@ REGISTRY = {"A81001": "TPP", "B82005": "TPP", "C83001": "EMIS"}
 
 
 @pytest.fixture
-def services(tmp_path):
-    db = sessions(f"sqlite:///{tmp_path / 'q.db'}")
+def services(tmp_path, db_url):
+    db = sessions(db_url)
     cqrs = Cqrs(db, CAT, {p: "05X" for p in REGISTRY}, tmp_path / "pay")
     cqrs_served = serve("cqrs", cqrs_app.create_app(cqrs))
     sock = free_socket()
@@ -79,6 +79,7 @@ def test_resubmission_is_answered_as_the_first_time_and_stores_nothing_new(servi
     assert {**first.json, "forwarded": None} == {**second.json, "forwarded": None}
     acknowledged(gpes, 1)
     assert len(gpes.receipts()) == len(cqrs.extracts()) == 1
+    assert gpes.receipts()[0]["resends"] == 1  # GPES's status says it came twice
 
 
 def test_same_id_other_content_is_409(services):
@@ -172,11 +173,11 @@ def test_spec_and_schema_are_served(services):
     assert schema["title"] == "Extract" and schema["additionalProperties"] is False
 
 
-def test_a_supplier_that_cannot_be_reached_fails_alone(tmp_path):
+def test_a_supplier_that_cannot_be_reached_fails_alone(tmp_path, db_url):
     """GPES marks that supplier's request failed, with the reason, and collects from the others."""
     from simulator.transport.http import SupplierClient
 
-    db = sessions(f"sqlite:///{tmp_path / 'q.db'}")
+    db = sessions(db_url)
     closed = free_socket()  # bound, never listening: connections are refused
     gpes = Gpes(db, SPEC, REGISTRY, public_url="http://127.0.0.1:9", dispatch_attempts=2, retry_base_s=0.01,
                 suppliers={"TPP": SupplierClient(f"http://127.0.0.1:{closed.getsockname()[1]}", timeout=2)})
@@ -191,3 +192,17 @@ def test_a_supplier_that_cannot_be_reached_fails_alone(tmp_path):
     tpp = [p for p in view["practices"] if p["supplier"] == "TPP"]
     assert {p["status"] for p in tpp} == {"not collected"} and "TPP did not answer" in tpp[0]["reason"]
     closed.close()
+
+
+def test_the_same_extract_submitted_at_once_from_many_threads_is_stored_once(services):
+    """Twins racing through validation: one 201, the rest 200 with the same receipt; one row each side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    gpes, cqrs = services
+    body = canonical_json(extract(gpes.create_request("TPP").request_id))
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: gpes.submit(body), range(8)))
+    assert sorted(a.status for a in answers) == [200] * 7 + [201]
+    assert len({a.json["sha256"] for a in answers}) == 1
+    acknowledged(gpes, 1)
+    assert len(gpes.receipts()) == len(cqrs.extracts()) == 1

@@ -20,8 +20,8 @@ REGISTRY = {"A81001": "TPP", "A81002": "TPP", "A81003": "TPP"}
 
 
 @pytest.fixture
-def gpes(tmp_path):
-    return Gpes(sessions(f"sqlite:///{tmp_path / 'g.db'}"), SPEC, REGISTRY, cqrs=CqrsClient(CQRS, timeout=2),
+def gpes(tmp_path, db_url):
+    return Gpes(sessions(db_url), SPEC, REGISTRY, cqrs=CqrsClient(CQRS, timeout=2),
                 retry_base_s=0.0001)
 
 

@@ -150,6 +150,34 @@ def test_tpp_records_in_ctv3_the_others_in_read_v2_codes_only_from_the_clusters(
     assert "XaJ2E" in tpp and "246.." not in tpp  # CTV3 BP reading, not Read v2
 
 
+def test_read_v2_practices_record_codes_beyond_the_first_of_each_cluster(demo_nation):
+    """The clusters rebuilt from the later rulesets are drawn from in full (the first code is the
+    commonest), so supplier extracts exercise more than one code per diagnosis."""
+    cat = default_catalogue()
+    drawn: set[str] = set()
+    for s in ("EMIS", "INPS", "Microtest"):
+        drawn |= set(pc.unique(pq.read_table(demo_nation.events_path(s), columns=["code"]).column("code")).to_pylist())
+    for name, at_least in {"HYP_COD": 10, "DM_COD": 20, "CHD_COD": 20, "CKD35_COD": 10, "COPD_COD": 10,
+                           "AST_COD": 8, "STRK_COD": 8, "AF_COD": 4}.items():
+        codes = [c for sys_, c in cat.clusters[name] if sys_ == "readv2"]
+        assert len(drawn & set(codes)) >= at_least, (name, sorted(drawn & set(codes)))
+        assert codes[0] in drawn, name
+
+
+def test_a_code_of_two_conditions_is_not_drawn_by_chance(demo_nation):
+    """H3120 (chronic asthmatic bronchitis) and H3B.. are in both the asthma and the COPD cluster: the
+    rules read them in both, the generator draws neither (it would put a patient on a register it did
+    not choose). C10EK/C10EL (diabetes with proteinuria/micro-albuminuria) are drawn as diabetes
+    codes only, never for proteinuria or micro-albuminuria (clinical.CodeBook)."""
+    cat = default_catalogue()
+    readv2 = lambda n: {c for s, c in cat.clusters[n] if s == "readv2"}  # noqa: E731
+    shared = (readv2("AST_COD") & readv2("COPD_COD")) | (readv2("DM_COD") & (readv2("PRT_COD") | readv2("MAL_COD")))
+    assert {"H3120", "H3B..", "C10EK", "C10EL"} <= shared
+    for s in ("EMIS", "INPS", "Microtest"):
+        codes = set(pc.unique(pq.read_table(demo_nation.events_path(s), columns=["code"]).column("code")).to_pylist())
+        assert not codes & shared - readv2("DM_COD"), codes & shared
+
+
 def test_every_cluster_the_rules_use_is_recorded(demo_nation):
     cat = default_catalogue()
     code_cluster = {(s, c): name for name, members in cat.clusters.items() for s, c in members}
@@ -291,6 +319,19 @@ def test_progress_is_called_after_each_practice(profile, tmp_path):
     calls = []
     generate_nation(profile, 3, 7, tmp_path, progress=lambda d, t: calls.append((d, t)), list_size_range=(300, 500))
     assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_two_processes_write_the_same_files_byte_for_byte(profile, demo_nation, tmp_path):
+    """workers=2: the suppliers' files are written by two processes side by side (EMIS in one, the
+    others in the other), the same bytes as one process writes; progress still counts every practice."""
+    calls = []
+    two = generate_nation(profile, 12, SEED, tmp_path, list_size_range=DEMO_RANGE, workers=2,
+                          progress=lambda d, t: calls.append((d, t)))
+    for a, b in zip(files(demo_nation), files(two)):
+        assert sha256(a) == sha256(b), a.name
+    assert two.manifest_path.read_text() == demo_nation.manifest_path.read_text()
+    assert sorted(d for d, _ in calls) == list(range(1, 13)) and {t for _, t in calls} == {12}
+    assert not list(tmp_path.rglob("*.partial"))
 
 
 def test_manifest_describes_the_run_and_reloads(demo_nation):

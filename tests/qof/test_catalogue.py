@@ -31,6 +31,21 @@ def test_every_domain_is_known_and_every_row_has_a_trust_tag(catalogue):
     assert all(d.tag for d in catalogue.indicators.values())
 
 
+def test_pad_indicators_are_numbered_as_in_2012_13(catalogue):
+    """2012/13 (HSCIC code map): PAD02 anti-platelet, PAD03 last BP 150/90 or less, PAD04 last total
+    cholesterol. The catalogue, the rules and the spec GPES publishes agree."""
+    from simulator.gpes.spec import build_spec
+
+    meaning = {"PAD02": ("anti-platelet", "ANTIPLT_DRUG"), "PAD03": ("150/90", "BP_COD"),
+               "PAD04": ("total cholesterol", "CHOL_COD")}
+    spec = {i.id: i.wording for i in build_spec(catalogue).indicators}
+    for code, (words, cluster) in meaning.items():
+        assert words in catalogue.indicators[code].wording, code
+        assert words in spec[code], code
+        assert cluster in catalogue.rules.subset([code]).clusters_used(), code
+    assert "ANTIPLT_DRUG" not in catalogue.rules.subset(["PAD03", "PAD04"]).clusters_used()
+
+
 def test_thresholds_are_ordered_and_ratio_indicators_have_them(catalogue):
     for d in catalogue.indicators.values():
         if d.kind == "ratio":

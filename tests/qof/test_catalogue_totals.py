@@ -96,6 +96,14 @@ def test_every_row_has_wording_and_a_source(catalogue):
         assert "wording" in d.source, d.code  # where the wording comes from ([I] recalled or paraphrased)
 
 
+def test_the_eight_indicators_retired_in_2013_14_released_34_points(catalogue):
+    """NHS Employers, 'Changes to QOF 2013/14' [S]: retiring CHD10, BP4, DM2, DM10, DM22, DEP1, CKD2
+    and EP6 released 34 points (catalogue_adjustments_2012_13.csv, DM02/DM22/CKD02)."""
+    retired = ("CHD10", "BP04", "DM02", "DM10", "DM22", "DEP01", "CKD02", "EPILEP06")
+    assert sum(catalogue.indicators[c].points for c in retired) == 34
+    assert (catalogue.indicators["BP04"].points, catalogue.indicators["CKD02"].points) == (8, 4)  # Pulse [S]
+
+
 def test_one_additional_services_indicator_is_entered_by_the_practice(catalogue):
     manual = [d.code for d in catalogue.indicators.values() if d.domain == "Additional services" and not d.extracted]
     assert manual == ["CS05"]
@@ -106,8 +114,8 @@ def test_one_additional_services_indicator_is_entered_by_the_practice(catalogue)
 def test_unsourced_lists_every_row_with_a_placeholder_points_or_threshold(catalogue):
     unsourced = {d.code for d in catalogue.unsourced()}
     assert unsourced == {d.code for d in catalogue.indicators.values() if "I" in d.tag.replace("+", "/").split("/")}
-    assert {"AF05", "DM26", "CHD06", "QP14"} <= unsourced  # "S/S+I", "I/S", "I/S", "I"
-    assert not {"SMOKE07", "RECORDS15", "PAD04", "HF01"} & unsourced  # "C", "S/S", "S/S", "S"
+    assert {"DM22", "DM26", "CHD06", "QP14"} <= unsourced  # "I/R", "I/S", "I/S", "I"
+    assert not {"SMOKE07", "RECORDS15", "PAD04", "HF01", "AF05", "AF06"} & unsourced  # "C", "S/S", "S/S", "S", "S/S+R", "S/S"
 
 
 def test_cli_lists_the_unsourced_rows(catalogue):
@@ -136,8 +144,12 @@ def test_every_adjusted_value_is_the_catalogue_value_now(catalogue, catalogue_di
     for a in rows:
         d = catalogue.indicators[a["code"]]
         now = {"points": d.points, "lower": d.lower, "upper": d.upper}.get(a["field"])
-        if now is not None:
+        if now is not None and a["old"] == a["new"]:  # a value reviewed and kept: the row gives the reasoning
+            assert now == Decimal(a["new"]) and a["why"].startswith("Kept after review"), a
+        elif now is not None:
             assert now == Decimal(a["new"]) != Decimal(a["old"]), a
+        elif a["field"] == "wording":  # a corrected meaning: the new words are in the wording, the old are not
+            assert a["new"].lower() in d.wording.lower() and a["old"].lower() not in d.wording.lower(), a
         else:
             assert a["field"] in ("kind", "tag", "extracted"), a
             assert str({"kind": d.kind, "tag": d.tag, "extracted": "yes" if d.extracted else "no"}[a["field"]]) == a["new"], a
@@ -147,6 +159,8 @@ def test_every_adjusted_value_is_the_catalogue_value_now(catalogue, catalogue_di
 
 def test_only_placeholder_values_were_adjusted(catalogue_dir):
     for a in _adjustments(catalogue_dir):
+        if a["field"] == "wording" or a["old"] == a["new"]:  # a wording correction, or a value kept: nothing adjusted
+            continue
         assert "I" in _tag_part(a["old_tag"], a["field"]).replace("+", "/").split("/"), a
 
 

@@ -1,27 +1,26 @@
-"""PAD04 — PAD: aspirin or another antiplatelet recorded in the preceding 15 months.
+"""PAD04 — PAD: last total cholesterol (preceding 15 months) 5 mmol/l or less (an outcome).
 
 Rule (rules_2012_13.yaml, ``indicators.PAD04``), first rule that fires decides:
-  1. not on the PAD register                                                -> reject
-  2. aspirin or another antiplatelet (ANTIPLT_DRUG) issued from 1 Jan 2012   -> numerator
-  3. aspirin contraindicated/refused (ANTIPLTEX_COD), 15 months             -> exception
-  4. PAD exception code (PADEX_COD), 15 months                              -> exception
-  5. registered in the last 3 months                                       -> exception
-  6. earliest PAD code in the last 3 months                                -> exception
-  7. everyone else                                                        -> denominator
-An anticoagulant alone does not count (unlike CHD09).
+  1. not on the PAD register                                          -> reject
+  2. the latest cholesterol from 1 Jan 2012 is <= 5 (same day: lowest)  -> numerator
+  3. PAD exception code (PADEX_COD), 15 months                        -> exception
+  4. registered in the last 9 months                                 -> exception
+  5. earliest PAD code in the last 9 months                          -> exception
+  6. everyone else                                                  -> denominator
 """
 
-from .builders import ASPIRIN, ASPIRIN_REFUSED, CLOPIDOGREL, WARFARIN, ev, pad_patient, step
+from .builders import TOTAL_CHOL, ev, pad_patient
 
 
-def test_aspirin_or_clopidogrel_counts_warfarin_alone_does_not(engine):
-    assert engine.outcomes("PAD04", pad_patient(ev(ASPIRIN, "2012-06-01")), pad_patient(ev(CLOPIDOGREL, "2012-06-01")),
-                           pad_patient(ev(WARFARIN, "2012-06-01"))) == ["numerator", "numerator", "denominator"]
+def test_5_is_in_numerator_5_point_1_is_not(engine):
+    assert engine.outcomes("PAD04", pad_patient(ev(TOTAL_CHOL, "2012-06-01", 5)), pad_patient(ev(TOTAL_CHOL, "2012-06-01", 5.1))) == [
+        "numerator", "denominator"]
 
 
-def test_issue_one_day_before_the_window_does_not_count(engine):
-    assert engine.outcome("PAD04", pad_patient(ev(ASPIRIN, "2011-12-31"))) == "denominator"
+def test_the_latest_reading_decides(engine):
+    assert engine.outcome("PAD04", pad_patient(ev(TOTAL_CHOL, "2012-02-01", 4), ev(TOTAL_CHOL, "2013-01-01", 5.5))) == "denominator"
 
 
-def test_aspirin_refused_excepts(engine):
-    assert step("PAD04", pad_patient(ev(ASPIRIN_REFUSED, "2012-06-01"))) == ("exception", 3)
+def test_9_month_exceptions(engine):
+    assert engine.outcomes("PAD04", pad_patient(registered="2012-07-01"), pad_patient(registered="2012-06-30")) == [
+        "exception", "denominator"]

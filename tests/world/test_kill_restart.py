@@ -13,6 +13,7 @@ from collections import Counter
 
 import pytest
 
+from simulator.db import ENV_URL
 from simulator.population.generate import generate_nation
 from simulator.population.profile import load_profile
 from simulator.run import wait_for_collection
@@ -29,8 +30,11 @@ def nation(tmp_path_factory):
 
 
 @pytest.fixture
-def slow_world(tmp_path, nation):
-    """Every supplier sends one practice late, so a collection is still in flight for a few seconds."""
+def slow_world(tmp_path, nation, db_url, monkeypatch):
+    """Every supplier sends one practice late, so a collection is still in flight for a few seconds.
+    On each store: GPES and CQRS in SQLite files of their own, then both in one PostgreSQL database."""
+    if db_url.startswith("postgresql"):
+        monkeypatch.setenv(ENV_URL, db_url)
     by_supplier: dict[str, list[str]] = {}
     for p in nation.practices:
         by_supplier.setdefault(p["supplier"], []).append(p["practice_code"])

@@ -132,3 +132,35 @@ def test_environment_overrides_the_file(tmp_path, gpes_config, monkeypatch):
     monkeypatch.setenv("QOFSIM_GPES_DATABASE_URL", "sqlite:///from-env.db")
     assert GpesConfig.load(gpes_config, port=5).database_url == "sqlite:///from-env.db"
     assert GpesConfig.load(gpes_config, port=5, database_url="sqlite:///cli.db").database_url == "sqlite:///cli.db"
+
+
+def test_cqrs_serves_under_several_workers(tmp_path):
+    """`qofsim serve cqrs --workers 2`: uvicorn's own worker processes, one schema migrated once."""
+    import time
+
+    import psutil
+    import requests
+
+    from simulator.world.processes import free_port
+
+    practices = tmp_path / "practices.json"
+    practices.write_text(json.dumps([{"practice_code": "A81001", "supplier": "TPP", "ccg_code": "05X"}]))
+    cfg = tmp_path / "cqrs.yaml"
+    cfg.write_text(yaml.safe_dump({"database_url": f"sqlite:///{tmp_path / 'c.db'}", "practices_file": str(practices),
+                                   "payments_dir": str(tmp_path / "pay")}))
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "serve", "cqrs", "--config", str(cfg), "--port",
+                             str(port), "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/health", timeout=2).json()["ok"]:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        assert requests.get(f"http://127.0.0.1:{port}/health", timeout=2).json()["extracts"] == 0
+        assert len(psutil.Process(proc.pid).children()) >= 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

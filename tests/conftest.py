@@ -1,0 +1,3 @@
+"""Fixtures every test directory can use: a real PostgreSQL server (``tests/pg.py``)."""
+
+pytest_plugins = ["tests.pg"]
