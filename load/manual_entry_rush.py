@@ -18,7 +18,7 @@ PROFILE = {
     "practices": 3000,
     "users": 16,
     "setup": "collected",
-    "thresholds": {"p95_ms": 400, "max_error_ratio": 0.001},
+    "thresholds": {"p95_ms": 500, "max_error_ratio": 0.001},
 }
 
 

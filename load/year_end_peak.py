@@ -24,6 +24,7 @@ PROFILE = {
     "users": 24,
     "setup": "collected+manual",
     "thresholds": {"p95_ms": 400, "max_error_ratio": 0.001},
+    "commissioners": True,
 }
 
 

@@ -136,7 +136,7 @@ def workflow(out: Outcome, plan: Plan, tally: dict) -> None:
     standing = sorted(p for p, e in last.items() if e in ("declared", "approved"))
     withdrawn = sorted(p for p, e in last.items() if e == "rejected")
     wrong = [p for p in standing if per[p] != 1] + [p for p in withdrawn if per[p] != 0]
-    ours = set(plan.practice(p)[0] for p in events)
+    ours = set(events)
     out.summary["workflow"] = {
         "declarations": sum(e.count("declared") for e in events.values()),
         "approvals": sum(e.count("approved") for e in events.values()),

@@ -4,7 +4,8 @@ A profile module is a locustfile (its user classes and its ``LoadTestShape``) an
 
     PROFILE = {"name": "extraction-window", "purpose": "one line", "run_time": "2m", "practices": 8000,
                "users": 16, "setup": "none" | "collected" | "collected+manual",
-               "thresholds": {"p95_ms": 250, "max_error_ratio": 0.001}}
+               "thresholds": {"p95_ms": 250, "max_error_ratio": 0.001},
+               "commissioners": True}  # optional: its users approve as each practice's CCG
 
 Importing a locustfile would import Locust, which monkey-patches the importing process (gevent);
 the driver only reads the literal (``ast.literal_eval``).
@@ -37,6 +38,7 @@ class Profile:
     setup: str
     p95_ms: float
     max_error_ratio: float
+    commissioners: bool = False  # its users act as each practice's CCG: the target must name them
 
 
 def parse_duration(text: str | int | float) -> float:
@@ -89,6 +91,7 @@ def load(name: str, load_dir: Path = LOAD_DIR) -> Profile:
             raise ProfileError(f"{path}: setup {setup!r} is not one of {', '.join(SETUPS)}")
         return Profile(name=d["name"], purpose=d["purpose"], path=path, run_time_s=parse_duration(d["run_time"]),
                        practices=int(d["practices"]), users=int(d["users"]), setup=setup,
-                       p95_ms=float(t["p95_ms"]), max_error_ratio=float(t.get("max_error_ratio", DEFAULT_MAX_ERROR_RATIO)))
+                       p95_ms=float(t["p95_ms"]), max_error_ratio=float(t.get("max_error_ratio", DEFAULT_MAX_ERROR_RATIO)),
+                       commissioners=bool(d.get("commissioners", False)))
     except KeyError as exc:
         raise ProfileError(f"{path}: PROFILE has no {exc.args[0]!r}") from None

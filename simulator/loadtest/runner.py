@@ -282,6 +282,10 @@ def run_load(opts: LoadOptions, argv: list[str], say: Say = print) -> tuple[int,
         target = _target(opts, profile, run_dir, say)
     except targets.TargetError as exc:
         raise RefuseToStart(str(exc)) from None
+    if profile.commissioners and not all(p.get("ccg_code") for p in target.practices):
+        targets.bring_down(target)
+        raise RefuseToStart(f"{profile.name} approves as each practice's CCG, and {target.kind} names no CCG for its "
+                            "practices: use --world DIR (world.json names them) or its own world")
     say(f"{profile.name}: {profile.purpose}")
     try:
         if opts.practices and target.kind != "own" and opts.practices < len(target.practices):

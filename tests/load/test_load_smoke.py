@@ -94,6 +94,8 @@ def test_a_threshold_it_cannot_meet_fails_the_run_naming_it(out, world):
     conserved(s)  # slow is not wrong: the checks still pass
     r, _ = load(out, "spike", "--host", urls["gpes"])
     assert r.returncode == 2 and "--cqrs-host" in r.stdout
+    r, _ = load(out, "year-end-peak", "--host", urls["gpes"], "--cqrs-host", urls["cqrs"])
+    assert r.returncode == 2 and "names no CCG" in r.stdout
 
 
 def test_distributed_master_and_two_workers_keep_the_tally(out, world):
