@@ -101,6 +101,8 @@ class ExtractionRequest(_Closed):
     spec: ExtractionSpec
     practices: tuple[PracticeCode, ...]
     submit_to: str = Field(description="GPES URL that receives each practice's extract")
+    submit_batch_to: str | None = Field(None, description="GPES URL that takes several extracts in one request "
+                                                          "(an ExtractBatch, answered item by item); optional")
 
 
 class ExtractionJob(_Closed):

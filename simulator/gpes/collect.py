@@ -24,7 +24,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionSpec, Receipt, sha256
+from simulator.contracts import ErrorDetail, Extract, ExtractionRequest, ExtractionSpec, Receipt, sha256
 from simulator.contracts.errors import Conflict, ExtractInvalid, parse_extract
 from simulator.db import GpesCollection, GpesReceipt, GpesRejection, GpesRequest, utcnow
 from simulator.gpes.forward import forward_many
@@ -51,6 +51,7 @@ class Gpes:
     retry_cap_s: float = 5.0
     lease_s: float = 60.0  # a forwarder's claim on an outbox row (a killed GPES's claims lapse)
     forward_batch: int = 64
+    forward_threads: int = 2  # batches in flight to CQRS at once: one is prepared while CQRS stores another
     _wake_dispatch: threading.Event = field(default_factory=threading.Event)
     _wake_forward: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -69,7 +70,8 @@ class Gpes:
         if foreign:
             raise ExtractInvalid([ErrorDetail(field="practices", reason=f"{foreign[0]} is not a {supplier} practice")])
         req = ExtractionRequest(request_id=str(uuid.uuid4()), supplier=supplier, spec=self.spec,
-                                practices=tuple(chosen), submit_to=f"{self.public_url}/extracts")
+                                practices=tuple(chosen), submit_to=f"{self.public_url}/extracts",
+                                submit_batch_to=f"{self.public_url}/extracts/batch")
         with self.sessions.begin() as s:
             s.add(GpesRequest(request_id=req.request_id, spec_id=self.spec.spec_id, supplier=supplier,
                               practices=list(chosen), status="requested", collection_id=collection_id, attempts=0))
@@ -98,7 +100,8 @@ class Gpes:
     def _dispatch(self, r: GpesRequest) -> bool:
         client = self.suppliers.get(r.supplier)
         req = ExtractionRequest(request_id=r.request_id, supplier=r.supplier, spec=self.spec,
-                                practices=tuple(r.practices), submit_to=f"{self.public_url}/extracts")
+                                practices=tuple(r.practices), submit_to=f"{self.public_url}/extracts",
+                                submit_batch_to=f"{self.public_url}/extracts/batch")
         values: dict = {"attempts": r.attempts + 1}
         if client is None:
             values |= {"status": "failed", "reason": f"no address for supplier {r.supplier} in GPES's configuration"}
@@ -222,10 +225,7 @@ class Gpes:
         received_at = utcnow()
         try:  # the primary key decides: a resend (or a concurrent twin) finds the first receipt
             with self.sessions.begin() as s:
-                s.execute(insert(GpesReceipt).values(extract_id=x.extract_id, request_id=x.request_id,
-                                                     supplier=x.supplier, practice_code=x.practice_code,
-                                                     sha256=digest, body=body, received_at=received_at,
-                                                     forward_state="pending", forward_attempts=0, resends=0))
+                s.connection().execute(_RECEIPTS.insert(), [_receipt_row(x, body, digest, received_at)])
         except IntegrityError:
             existing = self._receipt(x.extract_id)
             if existing is None or existing.sha256 != digest:
@@ -236,6 +236,87 @@ class Gpes:
         return Receipt(extract_id=x.extract_id, practice_code=x.practice_code, sha256=digest, status="accepted",
                        received_at=received_at, forwarded=False), True
 
+    def receive_many(self, items: list[tuple[bytes, str | None]]) -> list[dict]:
+        """Several extracts from a supplier in one request (``POST /extracts/batch``), each judged exactly
+        as :meth:`receive` judges one, and answered in order: ``{"status", "extract_id", "sha256",
+        "detail"}`` with 201 stored, 200 already received (the same bytes: a resend), 409 the id with
+        other content, 422 refused with the reasons (recorded; nothing of it stored). The accepted ones
+        are stored in one transaction before the answer, so a 201 here is as durable as one from
+        ``POST /extracts``; the per-request cost (HTTP, commit) is paid once for the batch."""
+        results: list[dict] = [{} for _ in items]
+        judged: list[tuple[int, Extract, bytes, str, ExtractInvalid | None]] = []
+        rejections: list[dict] = []
+        for n, (body, claimed) in enumerate(items):
+            digest = sha256(body)
+            try:
+                if claimed is not None and claimed != digest:
+                    raise ExtractInvalid([ErrorDetail(field=f"extracts[{n}].sha256", reason=(
+                        f"body checksum {digest} does not match the claimed {claimed}"))])
+                x = parse_extract(body)
+            except ExtractInvalid as exc:
+                rejections.append(_rejection_row(body, digest, exc))
+                results[n] = _refused(digest, exc)
+                continue
+            try:
+                check_against_spec(x, self.spec, self.practice_supplier, self._request_view(x.request_id))
+                judged.append((n, x, body, digest, None))
+            except ExtractInvalid as exc:
+                judged.append((n, x, body, digest, exc))
+        with self.sessions() as s:
+            known = dict(s.execute(select(GpesReceipt.extract_id, GpesReceipt.sha256).where(
+                GpesReceipt.extract_id.in_({x.extract_id for _, x, _, _, _ in judged}))).all())
+        fresh: list[tuple[int, Extract, bytes, str]] = []
+        resent: list[str] = []
+        received_at = utcnow()
+        for n, x, body, digest, invalid in judged:
+            seen = known.get(x.extract_id)
+            if seen == digest:  # a resend of what was accepted (before, or earlier in this batch)
+                resent.append(x.extract_id)
+                results[n] = {"status": 200, "extract_id": x.extract_id, "sha256": digest, "detail": None}
+            elif invalid is not None:
+                rejections.append(_rejection_row(body, digest, invalid, x))
+                results[n] = _refused(digest, invalid, x.extract_id)
+            elif seen is not None:
+                results[n] = {"status": 409, "extract_id": x.extract_id, "sha256": digest, "detail": [
+                    {"field": "extract_id", "reason": f"extract_id {x.extract_id} was already received "
+                                                      "with different content"}]}
+            else:
+                known[x.extract_id] = digest
+                fresh.append((n, x, body, digest))
+                results[n] = {"status": 201, "extract_id": x.extract_id, "sha256": digest, "detail": None}
+        try:
+            with self.sessions.begin() as s:
+                conn = s.connection()
+                if fresh:
+                    conn.execute(_RECEIPTS.insert(), [_receipt_row(x, body, digest, received_at)
+                                                      for _, x, body, digest in fresh])
+                if rejections:
+                    conn.execute(GpesRejection.__table__.insert(), rejections)
+                for extract_id in resent:
+                    conn.execute(update(_RECEIPTS).where(_RECEIPTS.c.extract_id == extract_id)
+                                 .values(resends=_RECEIPTS.c.resends + 1))
+        except IntegrityError:  # a concurrent twin stored one of them first: judge the fresh ones one by one
+            for n, x, body, digest in fresh:
+                try:
+                    _, created = self.receive(body)
+                    results[n]["status"] = 201 if created else 200
+                except Conflict as exc:
+                    results[n] = {"status": 409, "extract_id": x.extract_id, "sha256": digest,
+                                  "detail": [{"field": "extract_id", "reason": str(exc)}]}
+            if rejections or resent:
+                self._record(rejections)
+                for extract_id in resent:
+                    self._count_resend(extract_id)
+        if fresh:
+            self._wake_forward.set()
+        return results
+
+    def _record(self, rejections: list[dict]) -> None:
+        """Store rejection rows (what was refused and why)."""
+        with self.sessions.begin() as s:
+            if rejections:
+                s.connection().execute(GpesRejection.__table__.insert(), rejections)
+
     def _count_resend(self, extract_id: str) -> None:
         with self.sessions.begin() as s:
             s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id)
@@ -244,15 +325,10 @@ class Gpes:
     def _reject(self, body: bytes, digest: str, exc: ExtractInvalid, request_id=None, supplier=None, practice=None,
                 extract_id=None) -> None:
         """Record that an extract was refused and why (not the extract: nothing of it is stored)."""
-        if request_id is None:
-            head = _head(body)
-            pick = lambda k, n: head.get(k)[:n] if isinstance(head.get(k), str) else None  # noqa: E731
-            request_id, supplier, practice, extract_id = (pick("request_id", 64), pick("supplier", 16),
-                                                          pick("practice_code", 16), pick("extract_id", 128))
-        with self.sessions.begin() as s:
-            s.execute(insert(GpesRejection).values(request_id=request_id, supplier=supplier, practice_code=practice,
-                                                   extract_id=extract_id, sha256=digest,
-                                                   reasons=[e.model_dump() for e in exc.errors][:50], at=utcnow()))
+        row = _rejection_row(body, digest, exc)
+        if request_id is not None:
+            row |= {"request_id": request_id, "supplier": supplier, "practice_code": practice, "extract_id": extract_id}
+        self._record([row])
 
     # ------------------------------------------------------------ the outbox to CQRS
 
@@ -335,8 +411,9 @@ class Gpes:
             s.execute(update(GpesReceipt).where(GpesReceipt.forward_state == "pending", GpesReceipt.lease_until.is_not(None))
                       .values(lease_until=None))
         self._stop.clear()
-        for name, step, wake in (("dispatch", self.dispatch_due, self._wake_dispatch),
-                                 ("forward", self.forward_due, self._wake_forward)):
+        workers = [("dispatch", self.dispatch_due, self._wake_dispatch)]
+        workers += [(f"forward-{n}", self.forward_due, self._wake_forward) for n in range(self.forward_threads)]
+        for name, step, wake in workers:
             t = threading.Thread(target=self._loop, args=(step, wake), name=f"gpes-{name}", daemon=True)
             t.start()
             self._threads.append(t)
@@ -388,6 +465,33 @@ class Gpes:
             return {"collections": s.scalar(select(func.count()).select_from(GpesCollection)),
                     "receipts": sum(by_state.values()), "forward": by_state,
                     "rejections": s.scalar(select(func.count()).select_from(GpesRejection))}
+
+
+_RECEIPTS = GpesReceipt.__table__
+
+
+def _receipt_row(x: Extract, body: bytes, digest: str, received_at) -> dict:
+    """A receipt (and outbox) row, for a Core insert: the ORM's unit of work costs more than the row."""
+    return {"extract_id": x.extract_id, "request_id": x.request_id, "supplier": x.supplier,
+            "practice_code": x.practice_code, "sha256": digest, "body": body, "received_at": received_at,
+            "forward_state": "pending", "forward_attempts": 0, "resends": 0}
+
+
+def _rejection_row(body: bytes, digest: str, exc: ExtractInvalid, x: Extract | None = None) -> dict:
+    """What is kept of a refused extract: who sent it for what, and why; never its body."""
+    if x is not None:
+        request_id, supplier, practice, extract_id = x.request_id, x.supplier, x.practice_code, x.extract_id
+    else:
+        head = _head(body)
+        pick = lambda k, n: head.get(k)[:n] if isinstance(head.get(k), str) else None  # noqa: E731
+        request_id, supplier, practice, extract_id = (pick("request_id", 64), pick("supplier", 16),
+                                                      pick("practice_code", 16), pick("extract_id", 128))
+    return {"request_id": request_id, "supplier": supplier, "practice_code": practice, "extract_id": extract_id,
+            "sha256": digest, "reasons": [e.model_dump() for e in exc.errors][:50], "at": utcnow()}
+
+
+def _refused(digest: str, exc: ExtractInvalid, extract_id: str | None = None) -> dict:
+    return {"status": 422, "extract_id": extract_id, "sha256": digest, "detail": [e.model_dump() for e in exc.errors]}
 
 
 def _head(body: bytes) -> dict:

@@ -51,9 +51,10 @@ def check_against_spec(x: Extract, spec: ExtractionSpec, practice_supplier: Mapp
     for rid in sorted(x.registers.keys() - wanted_regs):
         add(f"registers.{rid}", "not a register of the spec")
     wanted = [i.id for i in spec.indicators]
+    in_spec = set(wanted)
     seen = Counter(i.id for i in x.indicators)
     for n, ind in enumerate(x.indicators):
-        if ind.id not in wanted:
+        if ind.id not in in_spec:
             add(f"indicators[{n}].id", f"{ind.id} is not an indicator of the spec")
         elif seen[ind.id] > 1:
             add(f"indicators[{n}].id", f"duplicate indicator {ind.id}")

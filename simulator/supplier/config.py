@@ -30,6 +30,8 @@ class SupplierConfig(ServiceSettings):
     submit_deadline_s: float = Field(180.0, gt=0, description="keep resending one extract this long before failing the job")
     chunk_patients: int = Field(CHUNK_PATIENTS, gt=0, description="patients' records read and counted at once "
                                                                    "(bounds the memory a job takes)")
+    batch_size: int = Field(50, ge=1, le=256, description="extracts sent to GPES in one request when it offers "
+                                                          "a batch URL (1: one extract a request)")
 
 
 def build(cfg: SupplierConfig, migrate: bool = True) -> Supplier:
@@ -44,4 +46,4 @@ def build(cfg: SupplierConfig, migrate: bool = True) -> Supplier:
     return Supplier(cfg.name, default_catalogue(), cfg.patients, cfg.events, own,
                     db.sessions(cfg.database_url, create=migrate), gpes_url=cfg.gpes_url, faults=faults,
                     personality=cfg.personality, submit_deadline_s=cfg.submit_deadline_s,
-                    chunk_patients=cfg.chunk_patients)
+                    chunk_patients=cfg.chunk_patients, batch_size=cfg.batch_size)

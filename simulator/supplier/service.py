@@ -9,6 +9,7 @@ acknowledged or refused.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -28,7 +29,7 @@ from simulator.qof.catalogue import Catalogue
 from simulator.supplier.extract import CHUNK_PATIENTS, build_extract, count_chunks
 from simulator.supplier.faults import Faults
 from simulator.supplier.personality import Personality
-from simulator.transport.http import new_session, post_extract
+from simulator.transport.http import new_session, post_extract, post_extracts
 
 log = logging.getLogger("qofsim.supplier")
 JOB_NS = uuid.UUID("0f3c2a52-6a43-4d55-9c51-2f6a20121303")
@@ -62,6 +63,7 @@ class Supplier:
     submit_deadline_s: float = 180.0  # keep retrying one extract this long (GPES down, restarting)
     http_timeout_s: float = 30.0
     chunk_patients: int = CHUNK_PATIENTS  # records read and counted at once (memory stays bounded)
+    batch_size: int = 50  # extracts in one request to GPES, when its request offers submit_batch_to (1: one a request)
     _wake: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
     _worker: threading.Thread | None = None
@@ -190,13 +192,54 @@ class Supplier:
         self._finish(job_id, "done")
 
     def _send_all(self, http: requests.Session, job_id: str, request: ExtractionRequest, extracts: list) -> bool:
-        """Each (practice, extract) in turn, as its faults shape it. False: stopping."""
-        for code, x in extracts:
-            if self._stop.is_set():
-                return False
-            for body in self.faults.bodies(code, x.canonical_bytes()):
-                if not self._submit(http, job_id, request, code, x.extract_id, body):
+        """Each (practice, extract) as its faults shape it: in batches when GPES takes them
+        (``submit_batch_to``, and ``batch_size`` > 1), else one at a time. False: stopping."""
+        sends = [(code, x.extract_id, body) for code, x in extracts
+                 for body in self.faults.bodies(code, x.canonical_bytes())]
+        if request.submit_batch_to and self.batch_size > 1:
+            for i in range(0, len(sends), self.batch_size):
+                if self._stop.is_set() or not self._submit_many(http, job_id, request, sends[i:i + self.batch_size]):
                     return False
+            return True
+        for code, extract_id, body in sends:
+            if self._stop.is_set() or not self._submit(http, job_id, request, code, extract_id, body):
+                return False
+        return True
+
+    def _submit_many(self, http: requests.Session, job_id: str, request: ExtractionRequest,
+                     sends: list[tuple[str, str, bytes]]) -> bool:
+        """Send a batch until GPES has answered each body for good; what got no answer or a 5xx is sent
+        again in a batch of their own, backing off. Every attempt is recorded. False: stopping."""
+        deadline = time.monotonic() + self.submit_deadline_s
+        delay = 0.05
+        while sends:
+            try:
+                answer = post_extracts(http, request.submit_batch_to, [body for _, _, body in sends],
+                                       timeout=self.http_timeout_s)
+                results = answer.json.get("results") if isinstance(answer.json, dict) else None
+                if answer.status == 200 and isinstance(results, list) and len(results) == len(sends):
+                    verdicts = [(r["status"], None if r["status"] < 300 else json.dumps(r.get("detail"))[:2000])
+                                for r in results]
+                else:  # the batch as a whole was refused (final) or not answered (retried)
+                    status = answer.status if answer.status != 200 else 0
+                    verdicts = [(status, f"batch answered {answer.status}: {str(answer.json)[:1900]}")] * len(sends)
+            except requests.RequestException as exc:
+                verdicts = [(0, f"{type(exc).__name__}: {exc}"[:2000])] * len(sends)
+            at = utcnow()
+            with self.sessions.begin() as s:
+                s.connection().execute(SupplierSend.__table__.insert(), [
+                    {"job_id": job_id, "request_id": request.request_id, "practice_code": code,
+                     "extract_id": extract_id, "sha256": sha256(body), "body": body, "status": status,
+                     "answer": reason, "at": at} for (code, extract_id, body), (status, reason) in zip(sends, verdicts)])
+            sends = [send for send, (status, _) in zip(sends, verdicts) if not final(status)]
+            if not sends:
+                return True
+            if time.monotonic() + delay > deadline:
+                raise RuntimeError(f"GPES gave no answer for {sends[0][0]} within {self.submit_deadline_s:.0f} s "
+                                   f"(last: {verdicts[-1][1]})")
+            if self._stop.wait(delay):
+                return False
+            delay = min(delay * 2, 2.0)
         return True
 
     def _submit(self, http: requests.Session, job_id: str, request: ExtractionRequest, practice: str,

@@ -73,6 +73,18 @@ def post_extract(http: requests.Session, url: str, body: bytes, timeout: float =
     return Answer(r.status_code, payload)
 
 
+def post_extracts(http: requests.Session, url: str, bodies: list[bytes], timeout: float = 60.0) -> Answer:
+    """POST several extracts as one ExtractBatch (each its exact text and checksum); every status is
+    returned, none raised. On 200 the answer's ``results`` hold one verdict per body, in order."""
+    payload = {"extracts": [{"sha256": sha256(b), "body": b.decode()} for b in bodies]}
+    r = http.post(url, data=json.dumps(payload, separators=(",", ":")), headers=JSON, timeout=timeout)
+    try:
+        answer = r.json()
+    except ValueError:
+        answer = None
+    return Answer(r.status_code, answer)
+
+
 class SupplierClient(_Client):
     def request_extraction(self, request: ExtractionRequest) -> dict:
         """The supplier answers 202 at once with its job (the extracts follow, each sent to GPES)."""
