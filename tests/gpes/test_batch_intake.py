@@ -1,0 +1,94 @@
+"""GPES's batch intake (``POST /extracts/batch``): each extract in a batch is judged exactly as if it
+came alone, and answered in order; the accepted ones are stored before the answer and forwarded
+byte for byte; a refused one leaves only its reasons."""
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from simulator.contracts import canonical_json, sha256
+from simulator.cqrs import app as cqrs_app
+from simulator.cqrs.service import Cqrs
+from simulator.db import GpesRejection, sessions
+from simulator.gpes import app as gpes_app
+from simulator.gpes.collect import Gpes
+from simulator.services import free_socket, running, serve
+from simulator.transport.http import CqrsClient, GpesClient, new_session, post_extracts
+from tests.gpes.test_app import CAT, REGISTRY, SPEC, acknowledged, extract
+
+
+@pytest.fixture
+def services(tmp_path, db_url):
+    """GPES and CQRS on loopback, and GPES's database (to see what a refusal left)."""
+    db = sessions(db_url)
+    cqrs_served = serve("cqrs", cqrs_app.create_app(Cqrs(db, CAT, {p: "05X" for p in REGISTRY}, tmp_path / "pay")))
+    sock = free_socket()
+    gpes = Gpes(db, SPEC, REGISTRY, public_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
+                cqrs=CqrsClient(cqrs_served.url))
+    gpes_served = serve("gpes", gpes_app.create_app(gpes), sock=sock)
+    with running(cqrs_served, gpes_served):
+        yield GpesClient(gpes_served.url), CqrsClient(cqrs_served.url), db
+
+
+def batch_url(gpes) -> str:
+    return f"{gpes.base_url}/extracts/batch"
+
+
+def test_a_batch_is_stored_and_forwarded_each_body_unchanged(services):
+    gpes, cqrs, _ = services
+    req = gpes.create_request("TPP")
+    assert req.submit_batch_to == batch_url(gpes)  # the request tells the supplier where batches go
+    bodies = [json.dumps(extract(req.request_id, extract_id="x-1"), indent=1).encode(),  # not canonical: kept as sent
+              canonical_json(extract(req.request_id, extract_id="x-2", practice_code="B82005"))]
+    answer = post_extracts(new_session(), req.submit_batch_to, bodies)
+    assert answer.status == 200
+    assert [(r["status"], r["extract_id"], r["sha256"]) for r in answer.json["results"]] == [
+        (201, "x-1", sha256(bodies[0])), (201, "x-2", sha256(bodies[1]))]
+    acknowledged(gpes, 2)
+    assert {x["extract_id"]: cqrs.extract_body(x["extract_id"]) for x in cqrs.extracts()} == {
+        "x-1": bodies[0], "x-2": bodies[1]}
+
+
+def test_each_item_is_judged_alone_and_answered_in_order(services):
+    gpes, _, db = services
+    req = gpes.create_request("TPP")
+    good = canonical_json(extract(req.request_id, extract_id="ok"))
+    assert gpes.submit(good).status == 201  # accepted earlier, alone
+    other = canonical_json(extract(req.request_id, extract_id="ok", list_size=7000))  # same id, other content
+    bad = canonical_json(extract(req.request_id, extract_id="bad", practice_code="B82005",
+                                 indicators=extract(req.request_id)["indicators"][1:]))  # one indicator missing
+    twin = canonical_json(extract(req.request_id, extract_id="twin", practice_code="B82005"))
+    answer = post_extracts(new_session(), batch_url(gpes), [good, other, bad, twin, twin, b"{not json"])
+    statuses = [r["status"] for r in answer.json["results"]]
+    assert statuses == [200, 409, 422, 201, 200, 422]
+    results = answer.json["results"]
+    assert results[1]["detail"][0]["field"] == "extract_id"
+    assert any("missing indicator" in d["reason"] for d in results[2]["detail"])
+    assert results[5]["extract_id"] is None and results[5]["detail"]
+    stored = {r["extract_id"]: r for r in gpes.receipts()}
+    assert set(stored) == {"ok", "twin"}  # nothing of the refused ones
+    assert stored["ok"]["resends"] == 1 and stored["twin"]["resends"] == 1
+    with db() as s:  # each refusal recorded with its reasons, never its body
+        assert {(r.extract_id, r.sha256) for r in s.scalars(select(GpesRejection))} == {
+            ("bad", sha256(bad)), (None, sha256(b"{not json"))}
+
+
+def test_a_checksum_that_does_not_match_is_refused_naming_the_item(services):
+    gpes, _, _ = services
+    req = gpes.create_request("TPP")
+    body = canonical_json(extract(req.request_id))
+    r = new_session().post(batch_url(gpes), json={"extracts": [{"sha256": "0" * 64, "body": body.decode()}]})
+    assert r.status_code == 200
+    (result,) = r.json()["results"]
+    assert result["status"] == 422 and result["detail"][0]["field"] == "extracts[0].sha256"
+    assert gpes.receipts() == []
+
+
+def test_a_malformed_batch_is_refused_whole(services):
+    gpes, _, _ = services
+    r = new_session().post(batch_url(gpes), json={"extracts": []})
+    assert r.status_code == 422 and "extracts" in json.dumps(r.json())
+    r = new_session().post(batch_url(gpes), json={"extracts": [{"body": "{}"}] * 257})
+    assert r.status_code == 422
+    assert gpes.receipts() == []
