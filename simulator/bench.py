@@ -4,11 +4,14 @@ Each benchmark runs in a fresh process so its peak RSS is its own. Figures are p
 written to reports/bench/bench.json with the machine's core count.
 
     python -m simulator.bench [--patients 1000000] [--scale 10000000] [--practices 8000] [--extracts 8000]
-                              [--national scenarios/national-2012-13.yaml]
+                              [--rate 1000] [--national scenarios/national-2012-13.yaml]
                               [--only generate,scale,engine,calc,collection,national]
 
 ``scale`` generates a second, larger nation so the two generate times can be compared (the
 issue's target: 10 M patients in at most 11 x the 1 M time, peak RSS at most 2 GiB whatever N).
+
+``collection`` is the national collection through the services, twice: as fast as they take the
+extracts (throughput), then offered at ``--rate`` extracts a second (latency at that rate).
 
 ``national`` is `qofsim run scenarios/national-2012-13.yaml` (~8,000 practices, ~56 M patients),
 end to end, with the peak RSS of its whole process tree (issue #8's targets: at most 30 minutes
@@ -113,7 +116,7 @@ def bench_calc(practices: int, workdir: str) -> dict:
 
 
 def bench_collection(extracts: int, workdir: str, clients: int | None = None, gpes_workers: int | None = None,
-                     batch: int | None = None) -> dict:
+                     batch: int | None = None, rate: float | None = None) -> dict:
     """The national collection through the services: ``extracts`` practice extracts (a registry of
     that many practices in the 2012/13 supplier shares) posted by supplier clients to GPES, stored,
     forwarded from GPES's outbox to CQRS, stored and acknowledged. GPES and CQRS run as the separate
@@ -124,6 +127,11 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
     (``POST /extracts/batch``; 1: one extract a request to ``POST /extracts``). An extract's latency
     is from the moment its request was sent to the moment CQRS acknowledged it to GPES (``p95_ms``);
     ``submit_p95_ms`` is until GPES answered that it is stored.
+
+    ``rate`` 0 sends as fast as the services take them (the throughput, and the latency when
+    saturated: extracts queue in GPES's outbox); ``rate`` N > 0 offers N extracts a second on a
+    fixed schedule (open loop: a batch sent late is timed from when it was due, so a slow service
+    cannot hide its delay by slowing the clients down), which is the latency at that rate.
     """
     import statistics
     import threading
@@ -169,6 +177,7 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
     gpes_workers = gpes_workers or int(os.environ.get("QOFSIM_BENCH_GPES_WORKERS", "1"))
     clients = clients or int(os.environ.get("QOFSIM_BENCH_CLIENTS", "4"))
     batch = batch or int(os.environ.get("QOFSIM_BENCH_BATCH", "50"))
+    rate = float(os.environ.get("QOFSIM_BENCH_RATE", "0")) if rate is None else rate
     world = launch(work / "world", configs, ports, "bench-collection", 7, str(templates.out_dir), registry,
                    workers={"gpes": gpes_workers})
     gpes_url = world.services["gpes"].url
@@ -209,10 +218,15 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
         statuses: dict[int, int] = {}
         lock = threading.Lock()
 
-        def post(chunk: list[bytes]) -> None:
+        def post(numbered: tuple[int, list[bytes]]) -> None:
+            n, chunk = numbered
             if not hasattr(local, "http"):
                 local.http = new_session()
             t0 = time.time()
+            if rate:
+                due = wall0 + n * batch / rate
+                time.sleep(max(0.0, due - t0))
+                t0 = due
             if batch == 1:
                 a = post_extract(local.http, one_url, chunk[0])
                 answers = [{"status": a.status, **(a.json or {})}]
@@ -229,9 +243,9 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
         any_request = next(iter(requests_by_supplier.values()))  # GPES takes every supplier's at the same URLs
         one_url, batch_url = any_request.submit_to, any_request.submit_batch_to
         chunks = [bodies[i:i + batch] for i in range(0, len(bodies), batch)]
-        start = time.perf_counter()
+        start, wall0 = time.perf_counter(), time.time()
         with ThreadPoolExecutor(clients) as pool:
-            list(pool.map(post, chunks))
+            list(pool.map(post, enumerate(chunks)))
         submitted = time.perf_counter() - start
         progress = []
         while True:
@@ -239,7 +253,7 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
             progress.append((round(time.perf_counter() - start, 2), h["forward"].get("acknowledged", 0)))
             if h["forward"].get("pending", 0) == 0 or time.perf_counter() - start > 600:
                 break
-            time.sleep(0.02)
+            time.sleep(0.05)
         seconds = time.perf_counter() - start
         cpu = {n: round(sum(proc.cpu_times()[:2]) - cpu0[n], 2) for n, proc in procs.items()}  # workers: see RSS
         cpu["client"] = round(sum(me.cpu_times()[:2]) - cpu0["client"], 2)
@@ -258,6 +272,7 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
         accepted = {x["extract_id"] for x in receipts}
         q = lambda xs, p: statistics.quantiles(xs, n=100)[p - 1] if len(xs) > 1 else (xs[0] if xs else None)  # noqa: E731
         return {"benchmark": "collection", "extracts": len(bodies), "clients": clients, "batch": batch,
+                "offered_per_s": rate or "as fast as taken",
                 "gpes_workers": gpes_workers,
                 "seconds": round(seconds, 2), "extracts_per_s": round(len(bodies) / seconds),
                 "submit_seconds": round(submitted, 2),
@@ -352,6 +367,13 @@ def bench_national(scenario: str, workdir: str, sample_s: float = 0.5) -> dict:
             "rss_timeline_mib": timeline}
 
 
+def bench_collection_paced(extracts: int, workdir: str) -> dict:
+    """The same collection offered at a fixed rate (``--rate``, default 1,000 extracts/s): the latency
+    each extract sees when the services are not saturated."""
+    out = bench_collection(extracts, str(Path(workdir) / "paced"), rate=float(os.environ.get("QOFSIM_BENCH_PACE", "1000")))
+    return {**out, "benchmark": "collection (paced)"}
+
+
 def _worker(fn_name: str, arg: int, workdir: str, q) -> None:
     q.put(globals()[fn_name](arg, workdir))
 
@@ -374,6 +396,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="generate,scale,engine,calc,collection,national")
     ap.add_argument("--national", default="scenarios/national-2012-13.yaml", help="scenario of the national benchmark")
     ap.add_argument("--extracts", type=int, default=8000, help="practice extracts in the collection benchmark")
+    ap.add_argument("--rate", type=float, default=1000.0,
+                    help="extracts a second offered in the paced collection run (its latency at that rate)")
     ap.add_argument("--out", type=Path, default=Path("reports/bench"))
     a = ap.parse_args(argv)
     wanted = a.only.split(",")
@@ -397,9 +421,11 @@ def main(argv=None) -> int:
         if "calc" in wanted:
             results.append(run_isolated("bench_calc", a.practices, tmp))
             print(json.dumps(results[-1]), flush=True)
-        if "collection" in wanted:
-            results.append(run_isolated("bench_collection", a.extracts, tmp))
-            print(json.dumps(results[-1]), flush=True)
+        if "collection" in wanted:  # as fast as the services take them, then offered at --rate
+            os.environ["QOFSIM_BENCH_PACE"] = str(a.rate)
+            for fn in ("bench_collection", "bench_collection_paced"):
+                results.append(run_isolated(fn, a.extracts, tmp))
+                print(json.dumps(results[-1]), flush=True)
         if "national" in wanted:  # last: the longest; its run folder is kept beside bench.json (reports/bench/national/)
             shutil.rmtree(a.out / "national", ignore_errors=True)
             a.out.mkdir(parents=True, exist_ok=True)

@@ -213,6 +213,23 @@ class ErrorDetail(_Closed):
     reason: str
 
 
+class BatchVerdict(_Closed):
+    """The answer to one extract of a batch, as ``POST /extracts`` would have answered it alone:
+    201 stored, 200 already held (the same bytes), 409 the id with other content, 422 refused
+    (``detail`` names each field); 5xx: not stored, send it again."""
+
+    status: int
+    extract_id: str | None = Field(None, description="null when the body could not be read as an extract")
+    sha256: str | None = None
+    detail: tuple[ErrorDetail, ...] | None = None
+
+
+class BatchAnswer(_Closed):
+    """``POST /extracts/batch`` (GPES and CQRS): one verdict per extract, in the batch's order."""
+
+    results: tuple[BatchVerdict, ...]
+
+
 class Rejection(_Closed):
     """HTTP 422 body: what was wrong, naming the field; nothing was stored."""
 

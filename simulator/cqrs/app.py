@@ -6,7 +6,7 @@ from fastapi import FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from simulator.contracts import (AchievementSummary, ApprovalDecision, BulkApprovals, BulkDeclarations, BulkManualEntries,
+from simulator.contracts import (AchievementSummary, BatchAnswer, ApprovalDecision, BulkApprovals, BulkDeclarations, BulkManualEntries,
                                  BulkResult, Declaration, ExtractBatch, ManualEntries, ManualEntryResult,
                                  PaymentRun, PracticeAchievement, StoredManualEntry)
 from simulator.contracts.headers import SHA_HEADER
@@ -41,12 +41,13 @@ def create_app(cqrs: Cqrs) -> FastAPI:
         receipt, created = await run_in_threadpool(cqrs.ingest, body, request.headers.get(SHA_HEADER))
         return JSONResponse(receipt.model_dump(mode="json"), status_code=201 if created else 200)
 
-    @app.post("/extracts/batch", responses={422: {"description": "the batch itself is malformed"}})
+    @app.post("/extracts/batch", response_model=BatchAnswer,
+              responses={422: {"description": "the batch itself is malformed"}})
     async def receive_many(body: ExtractBatch):
         """Several extracts in one request, each with its exact text and checksum (GPES's outbox sends
         them so); each is judged as ``POST /extracts`` judges one, and answered in order."""
         items = [(item.body.encode(), item.sha256) for item in body.extracts]
-        return {"results": await run_in_threadpool(cqrs.ingest_many, items)}
+        return JSONResponse({"results": await run_in_threadpool(cqrs.ingest_many, items)})
 
     @app.get("/extracts")
     def extracts(request_id: list[str] = Query(default=[])):

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from simulator.contracts import Extract, ExtractBatch, ExtractionRequest, ExtractionSpec
+from simulator.contracts import BatchAnswer, Extract, ExtractBatch, ExtractionRequest, ExtractionSpec
 from simulator.gpes.collect import Gpes
 from simulator.web.errors import install_error_handlers, rejection
 
@@ -75,14 +75,15 @@ def create_app(gpes: Gpes, background: bool = True) -> FastAPI:
         receipt, created = await run_in_threadpool(gpes.receive, body)
         return JSONResponse(receipt.model_dump(mode="json"), status_code=201 if created else 200)
 
-    @app.post("/extracts/batch", responses={422: {"description": "the batch itself is malformed"}})
+    @app.post("/extracts/batch", response_model=BatchAnswer,
+              responses={422: {"description": "the batch itself is malformed"}})
     async def receive_many(body: ExtractBatch):
         """Several extracts from a supplier in one request, each its exact text and SHA-256 (up to 256):
         each is judged as ``POST /extracts`` judges one and answered in order (201 stored, 200 a resend
         of the same bytes, 409 the id with other content, 422 refused with the reasons). Every 201 is
         stored before the answer. For suppliers sending many practices: the request's cost is paid once."""
         items = [(item.body.encode(), item.sha256) for item in body.extracts]
-        return {"results": await run_in_threadpool(gpes.receive_many, items)}
+        return JSONResponse({"results": await run_in_threadpool(gpes.receive_many, items)})
 
     @app.post("/forwarding/retry")
     def retry():

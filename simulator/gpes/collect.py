@@ -356,8 +356,8 @@ class Gpes:
         return self._forward_batch(rows)
 
     def _forward_batch(self, rows) -> int:
-        """One request to CQRS for the batch; each extract's answer recorded on its own row."""
-        now = utcnow()
+        """One request to CQRS for the batch; each extract's answer recorded on its own row (its
+        acknowledgement time is when CQRS's answer arrived)."""
         done: dict[str, dict] = {}
         try:
             answers = forward_many(self.cqrs, [body for _, body, _ in rows])
@@ -367,6 +367,7 @@ class Gpes:
             status = getattr(exc, "status", None)
             why = (f"CQRS answered {status}" if status else f"CQRS did not answer: {type(exc).__name__}")[:500]
             answers = [{"status": status or 0, "why": why}] * len(rows)
+        now = utcnow()
         for (extract_id, _, attempts), a in zip(rows, answers):
             values: dict = {"forward_attempts": attempts + 1, "lease_until": None, "cqrs_status": a["status"] or None}
             if a["status"] in (200, 201):

@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import duckdb
-import pyarrow as pa
 from dateutil.relativedelta import relativedelta
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SEXES = ("F", "M")
 
@@ -111,6 +112,9 @@ def count_duckdb(groups: Iterable[Group], patients: str | pa.Table, on: dt.date,
                  practices: Iterable[str] | None = None) -> dict[str, dict[str, int]]:
     """practice -> group -> count, one set-based query over the patients (a Parquet path or an Arrow table)."""
     groups = list(groups)
+    import duckdb  # here, not at the top: GPES and CQRS read the groups but never count (and stay ~60 MiB lighter)
+    import pyarrow as pa
+
     con = duckdb.connect()
     try:
         if isinstance(patients, pa.Table):
