@@ -58,12 +58,15 @@ class GpesRequest(Base):
 
 class GpesReceipt(Base):
     __tablename__ = "gpes_receipts"
+    # migration 0011: the forwarder reads the oldest pending rows a batch at a time, in this order
+    __table_args__ = (Index("ix_gpes_receipts_outbox", "forward_state", "received_at"),)
     extract_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     request_id: Mapped[str] = mapped_column(String(64), index=True)
     supplier: Mapped[str] = mapped_column(String(16))
     practice_code: Mapped[str] = mapped_column(String(8), index=True)
     sha256: Mapped[str] = mapped_column(String(64))
-    body: Mapped[bytes] = mapped_column(LargeBinary)
+    # the bytes themselves are in gpes_bodies (migration 0011): this row changes as the extract is
+    # forwarded, and SQLite rewrites a whole row to change one column of it
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     forwarded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # CQRS acknowledged
     cqrs_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -75,6 +78,14 @@ class GpesReceipt(Base):
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # a forwarder holds it
     forward_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     resends: Mapped[int] = mapped_column(Integer, default=0)  # migration 0006: the same bytes sent again
+
+
+class GpesBody(Base):
+    """The exact bytes of an accepted extract, written once with its receipt and read by the forwarder."""
+
+    __tablename__ = "gpes_bodies"
+    extract_id: Mapped[str] = mapped_column(String(128), ForeignKey("gpes_receipts.extract_id"), primary_key=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class GpesRejection(Base):

@@ -26,7 +26,7 @@ from sqlalchemy.orm import sessionmaker
 
 from simulator.contracts import ErrorDetail, Extract, ExtractionRequest, ExtractionSpec, Receipt, sha256
 from simulator.contracts.errors import Conflict, ExtractInvalid, parse_extract
-from simulator.db import GpesCollection, GpesReceipt, GpesRejection, GpesRequest, utcnow
+from simulator.db import GpesBody, GpesCollection, GpesReceipt, GpesRejection, GpesRequest, utcnow
 from simulator.gpes.forward import forward_many
 from simulator.gpes.validate import RequestView, check_against_spec
 from simulator.transport.http import CqrsClient, ServiceError, SupplierClient
@@ -225,7 +225,7 @@ class Gpes:
         received_at = utcnow()
         try:  # the primary key decides: a resend (or a concurrent twin) finds the first receipt
             with self.sessions.begin() as s:
-                s.connection().execute(_RECEIPTS.insert(), [_receipt_row(x, body, digest, received_at)])
+                _store_receipts(s.connection(), [(x, body, digest)], received_at)
         except IntegrityError:
             existing = self._receipt(x.extract_id)
             if existing is None or existing.sha256 != digest:
@@ -288,8 +288,7 @@ class Gpes:
             with self.sessions.begin() as s:
                 conn = s.connection()
                 if fresh:
-                    conn.execute(_RECEIPTS.insert(), [_receipt_row(x, body, digest, received_at)
-                                                      for _, x, body, digest in fresh])
+                    _store_receipts(conn, [(x, body, digest) for _, x, body, digest in fresh], received_at)
                 if rejections:
                     conn.execute(GpesRejection.__table__.insert(), rejections)
                 for extract_id in resent:
@@ -351,7 +350,8 @@ class Gpes:
                 .values(lease_until=now + timedelta(seconds=self.lease_s)).returning(GpesReceipt.extract_id))
             ids = [row[0] for row in claimed]
         with self.sessions() as s:
-            rows = s.execute(select(GpesReceipt.extract_id, GpesReceipt.body, GpesReceipt.forward_attempts)
+            rows = s.execute(select(GpesReceipt.extract_id, GpesBody.body, GpesReceipt.forward_attempts)
+                             .join(GpesBody, GpesBody.extract_id == GpesReceipt.extract_id)
                              .where(GpesReceipt.extract_id.in_(ids))).all()
         return self._forward_batch(rows)
 
@@ -471,11 +471,14 @@ class Gpes:
 _RECEIPTS = GpesReceipt.__table__
 
 
-def _receipt_row(x: Extract, body: bytes, digest: str, received_at) -> dict:
-    """A receipt (and outbox) row, for a Core insert: the ORM's unit of work costs more than the row."""
-    return {"extract_id": x.extract_id, "request_id": x.request_id, "supplier": x.supplier,
-            "practice_code": x.practice_code, "sha256": digest, "body": body, "received_at": received_at,
-            "forward_state": "pending", "forward_attempts": 0, "resends": 0}
+def _store_receipts(conn, accepted: list[tuple[Extract, bytes, str]], received_at) -> None:
+    """Receipt (and outbox) rows, then the bodies, in the caller's transaction; Core statements, one
+    of each for the lot (the ORM's unit of work costs more than the rows)."""
+    conn.execute(_RECEIPTS.insert(), [
+        {"extract_id": x.extract_id, "request_id": x.request_id, "supplier": x.supplier,
+         "practice_code": x.practice_code, "sha256": digest, "received_at": received_at,
+         "forward_state": "pending", "forward_attempts": 0, "resends": 0} for x, _, digest in accepted])
+    conn.execute(GpesBody.__table__.insert(), [{"extract_id": x.extract_id, "body": body} for x, body, _ in accepted])
 
 
 def _rejection_row(body: bytes, digest: str, exc: ExtractInvalid, x: Extract | None = None) -> dict:
