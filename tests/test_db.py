@@ -92,3 +92,29 @@ def test_the_column_types_round_trip(db_url):
         assert wf.calculated == {"total": "1.50", "stale": False, "n": [1, None]} and wf.history == []
         assert s.scalars(select(CqrsManualEntry)).one().achieved is None
     made.kw["bind"].dispose()
+
+
+def test_0011_moves_gpes_bodies_into_their_own_table_and_back(db_url):
+    """A receipt stored under 0007 keeps its exact bytes after 0011 (and after going back)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from simulator.db import GpesBody, _alembic_config
+
+    cfg = _alembic_config(db_url)
+    command.upgrade(cfg, "0007")
+    engine = make_engine(db_url)
+    body = b'{"extract_id":"x-1"}\n'
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO gpes_receipts (extract_id, request_id, supplier, practice_code, sha256, body, "
+                          "received_at, forward_state, forward_attempts, resends) VALUES ('x-1', 'r', 'TPP', 'A81001', "
+                          "'abc', :body, :at, 'pending', 0, 0)"), {"body": body, "at": dt.datetime(2013, 4, 1)})
+    engine.dispose()
+    command.upgrade(cfg, "0011")
+    with sessions(db_url, create=False)() as s:
+        assert s.scalar(select(GpesBody.body).where(GpesBody.extract_id == "x-1")) == body
+    command.downgrade(cfg, "0007")
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT body FROM gpes_receipts WHERE extract_id = 'x-1'")).scalar() == body
+    engine.dispose()
