@@ -132,3 +132,76 @@ def test_a_manual_entry_count_the_store_cannot_hold_is_refused(field, value):
         ManualEntry.model_validate_json(json.dumps(entry))
     assert any(err["loc"] == (field,) and str(MAX_COUNT) in err["msg"] for err in e.value.errors())
     assert ManualEntry(ind_code="RECORDS09", numerator=MAX_COUNT, denominator=MAX_COUNT).denominator == MAX_COUNT
+
+
+# ---------------------------------------------------------------- the receiving services' fast read
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from simulator.contracts.errors import ExtractInvalid, parse_extract, read_extract  # noqa: E402
+
+
+def verdict(read, raw: bytes):
+    """("ok", the counts as plain data) or ("refused", every (field, reason))."""
+    try:
+        x = read(raw)
+    except ExtractInvalid as exc:
+        return "refused", [(e.field, e.reason) for e in exc.errors]
+    d = x.model_dump(mode="json")
+    d["indicators"] = [dict(i) for i in d["indicators"]]
+    return "ok", d
+
+
+BROKEN = {
+    "indicator as an array": set_at(extract_body(), ("indicators", 0), ["DM26", 30, 40, 2]),
+    "extra key in an indicator": set_at(extract_body(), ("indicators", 0, "nhs_number"), "9434765919"),
+    "indicator without exceptions": {**extract_body(), "indicators": [{"id": "DM26", "numerator": 1, "denominator": 2}]},
+    "numerator above denominator": set_at(extract_body(), ("indicators", 0, "numerator"), 41),
+    "a float count": set_at(extract_body(), ("indicators", 1, "exceptions"), 5.0),
+    "a boolean count": set_at(extract_body(), ("indicators", 0, "denominator"), True),
+    "a string count": set_at(extract_body(), ("list_size",), "7000"),
+    "a negative count": set_at(extract_body(), ("registers", "DM"), -1),
+    "a count beyond the store": set_at(extract_body(), ("indicators", 0, "exceptions"), 2 ** 63),
+    "a register above the list": set_at(extract_body(), ("registers", "HYP"), 7001),
+    "indicator id not a string": set_at(extract_body(), ("indicators", 0, "id"), 26),
+    "indicators not a list": set_at(extract_body(), ("indicators",), {"DM26": 1}),
+    "extra top-level key": set_at(extract_body(), ("nhs_number",), "9434765919"),
+    "bad practice code": set_at(extract_body(), ("practice_code",), "a81001"),
+    "bad date": set_at(extract_body(), ("achievement_date",), "2013-02-30"),
+    "not an object": [1, 2, 3],
+}
+
+
+@pytest.mark.parametrize("name", [*BROKEN, "valid"])
+def test_the_fast_read_gives_the_contract_models_verdict(name):
+    """GPES and CQRS read extracts with read_extract (a quarter of the model's cost); it must accept
+    exactly what the Extract model accepts and refuse with exactly its reasons."""
+    raw = json.dumps(BROKEN.get(name, extract_body())).encode()
+    fast, model = verdict(read_extract, raw), verdict(parse_extract, raw)
+    assert fast[0] == model[0] == ("ok" if name == "valid" else "refused")
+    if fast[0] == "ok":
+        assert fast[1] == json.loads(parse_extract(raw).model_dump_json())
+    else:
+        assert fast == model
+
+
+_values = st.one_of(st.integers(min_value=-3, max_value=2 ** 64), st.floats(allow_nan=False), st.booleans(),
+                    st.text(max_size=6), st.none(), st.lists(st.integers(), max_size=2), st.just({}))
+_paths = st.sampled_from([("list_size",), ("registers", "DM"), ("target_populations", "CS"), ("extract_id",),
+                          ("indicators", 0, "numerator"), ("indicators", 0, "denominator"), ("indicators", 1, "id"),
+                          ("indicators", 1, "exceptions"), ("indicators", 1, "extra"), ("supplier",),
+                          ("indicators", 0), ("registers",), ("practice_code",), ("schema_version",)])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(changes=st.lists(st.tuples(_paths, _values), min_size=1, max_size=3))
+def test_the_fast_read_agrees_with_the_model_on_mutated_extracts(changes):
+    body = extract_body()
+    for path, value in changes:
+        try:
+            body = set_at(body, path, value)
+        except (TypeError, KeyError, IndexError):  # an earlier change made the path go away
+            pass
+    raw = json.dumps(body).encode()
+    assert verdict(read_extract, raw) == verdict(parse_extract, raw)

@@ -7,9 +7,10 @@ face turns it into the same 422 (``simulator.web.errors``).
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from pydantic import ConfigDict, StrictStr, ValidationError, create_model
+from typing_extensions import TypedDict
 
-from simulator.contracts import ErrorDetail, Extract
+from simulator.contracts import Count, ErrorDetail, Extract
 
 
 class Conflict(Exception):
@@ -44,3 +45,41 @@ def parse_extract(body: bytes) -> Extract:
         return Extract.model_validate_json(body)
     except ValidationError as exc:
         raise ExtractInvalid(details(exc)) from None
+
+
+# ---------------------------------------------------------------- the receiving services' read
+
+
+class IndicatorCounts(TypedDict):
+    """One indicator of an extract as GPES and CQRS read it: a plain dict, validated as IndicatorCount is."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+    id: StrictStr
+    numerator: Count
+    denominator: Count
+    exceptions: Count
+
+
+ExtractRead = create_model(
+    "ExtractRead", __config__=ConfigDict(extra="forbid", frozen=True), __doc__=(
+        "A valid extract as the receiving services read it: Extract's own fields, types, bounds and "
+        "checks, in Extract's order, except that each indicator is an IndicatorCounts dict. Building "
+        "84 model objects cost pydantic more than validating everything else in an extract, and GPES "
+        "and CQRS each read every extract of a collection."),
+    **{name: (tuple[IndicatorCounts, ...], f) if name == "indicators" else (f.annotation, f)
+       for name, f in Extract.model_fields.items()})
+
+
+def read_extract(body: bytes):
+    """Accept what :func:`parse_extract` accepts, at about a quarter of the cost, returning an
+    :data:`ExtractRead`. Whatever fails here is judged again by :func:`parse_extract`, so a refusal
+    carries exactly the contract model's reasons and field names (``tests/test_contracts.py``
+    holds the two to the same verdicts)."""
+    try:
+        x = ExtractRead.model_validate_json(body)
+    except ValidationError:
+        x = None
+    if x is None or any(i["numerator"] > i["denominator"] for i in x.indicators):
+        parse_extract(body)  # raises ExtractInvalid with the model's own reasons
+        raise AssertionError("the contract model accepted what its fast read refused")  # the tests forbid it
+    return x

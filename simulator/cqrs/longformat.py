@@ -42,9 +42,14 @@ def extract_to_rows(x: Extract, register_indicator: dict[str, str] | None = None
     for rid, n in x.registers.items():
         yield (register_indicator or {}).get(rid, rid), REGISTER, n
     for i in x.indicators:
-        yield i.id, NUMERATOR, i.numerator
-        yield i.id, DENOMINATOR, i.denominator
-        yield i.id, EXCEPTIONS, i.exceptions
+        if isinstance(i, dict):  # an ExtractRead (what CQRS reads on receipt)
+            yield i["id"], NUMERATOR, i["numerator"]
+            yield i["id"], DENOMINATOR, i["denominator"]
+            yield i["id"], EXCEPTIONS, i["exceptions"]
+        else:
+            yield i.id, NUMERATOR, i.numerator
+            yield i.id, DENOMINATOR, i.denominator
+            yield i.id, EXCEPTIONS, i.exceptions
 
 
 @dataclass

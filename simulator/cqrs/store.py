@@ -14,8 +14,8 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from simulator.contracts import ErrorDetail, Extract, Receipt, sha256
-from simulator.contracts.errors import Conflict, ExtractInvalid, parse_extract
+from simulator.contracts import ErrorDetail, Receipt, sha256
+from simulator.contracts.errors import Conflict, ExtractInvalid, ExtractRead, read_extract
 from simulator.contracts.headers import SHA_HEADER
 from simulator.cqrs.longformat import extract_to_rows
 from simulator.db import CqrsExtract, CqrsWorkflow, utcnow
@@ -29,14 +29,14 @@ def _receipt(row: CqrsExtract) -> Receipt:
 ATTEMPTS = 5  # of the storing transaction, when extracts for one practice arrive at once
 
 
-def judge(body: bytes, claimed_sha: str | None, known_practices=None) -> tuple[Extract, str]:
+def judge(body: bytes, claimed_sha: str | None, known_practices=None) -> tuple[ExtractRead, str]:
     """The checks every forwarded extract passes before anything of it is stored: its checksum, the
     contract, a practice CQRS knows. Returns the extract and its SHA-256; raises ExtractInvalid."""
     digest = sha256(body)
     if claimed_sha is not None and claimed_sha != digest:
         raise ExtractInvalid([ErrorDetail(field=SHA_HEADER,
                                           reason=f"body checksum {digest} does not match the header {claimed_sha}")])
-    x = parse_extract(body)
+    x = read_extract(body)
     if known_practices is not None and x.practice_code not in known_practices:
         raise ExtractInvalid([ErrorDetail(field="practice_code", reason=f"unknown practice {x.practice_code}")])
     return x, digest
@@ -69,12 +69,12 @@ def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, registe
                    received_at=received_at, forwarded=False), True
 
 
-def _store(s: Session, x: Extract, body: bytes, digest: str, register_indicator: dict[str, str],
+def _store(s: Session, x: ExtractRead, body: bytes, digest: str, register_indicator: dict[str, str],
            received_at) -> None:
     _store_many(s, [(x, body, digest)], register_indicator, received_at)
 
 
-def _store_many(s: Session, batch: list[tuple[Extract, bytes, str]], register_indicator: dict[str, str],
+def _store_many(s: Session, batch: list[tuple[ExtractRead, bytes, str]], register_indicator: dict[str, str],
                 received_at) -> None:
     """Store extracts of distinct practices in the caller's transaction, each superseding its
     practice's current one. Core statements, one of each kind for the whole batch (the ORM's unit of
@@ -118,7 +118,7 @@ def ingest_many(sessions: sessionmaker, items: list[tuple[bytes, str | None]], r
     idempotency on extract_id. Returns per item ``{"status", "extract_id", "detail"}``: 201 stored, 200
     already stored (the same bytes), 409 the id with other content, 422 refused (nothing of it stored)."""
     results: list[dict] = [{} for _ in items]
-    parsed: list[tuple[int, Extract, bytes, str]] = []
+    parsed: list[tuple[int, ExtractRead, bytes, str]] = []
     for n, (body, claimed) in enumerate(items):
         try:
             x, digest = judge(body, claimed, known_practices)

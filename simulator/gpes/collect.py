@@ -24,8 +24,8 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from simulator.contracts import ErrorDetail, Extract, ExtractionRequest, ExtractionSpec, Receipt, sha256
-from simulator.contracts.errors import Conflict, ExtractInvalid, parse_extract
+from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionSpec, Receipt, sha256
+from simulator.contracts.errors import Conflict, ExtractInvalid, ExtractRead, read_extract
 from simulator.db import GpesBody, GpesCollection, GpesReceipt, GpesRejection, GpesRequest, utcnow
 from simulator.gpes.forward import forward_many
 from simulator.gpes.validate import RequestView, check_against_spec
@@ -209,7 +209,7 @@ class Gpes:
         resubmission of the same bytes returns the first receipt. The body is parsed once."""
         digest = sha256(body)
         try:
-            x = parse_extract(body)
+            x = read_extract(body)
         except ExtractInvalid as exc:
             self._reject(body, digest, exc)
             raise
@@ -244,7 +244,7 @@ class Gpes:
         are stored in one transaction before the answer, so a 201 here is as durable as one from
         ``POST /extracts``; the per-request cost (HTTP, commit) is paid once for the batch."""
         results: list[dict] = [{} for _ in items]
-        judged: list[tuple[int, Extract, bytes, str, ExtractInvalid | None]] = []
+        judged: list[tuple[int, ExtractRead, bytes, str, ExtractInvalid | None]] = []
         rejections: list[dict] = []
         for n, (body, claimed) in enumerate(items):
             digest = sha256(body)
@@ -252,7 +252,7 @@ class Gpes:
                 if claimed is not None and claimed != digest:
                     raise ExtractInvalid([ErrorDetail(field=f"extracts[{n}].sha256", reason=(
                         f"body checksum {digest} does not match the claimed {claimed}"))])
-                x = parse_extract(body)
+                x = read_extract(body)
             except ExtractInvalid as exc:
                 rejections.append(_rejection_row(body, digest, exc))
                 results[n] = _refused(digest, exc)
@@ -265,7 +265,7 @@ class Gpes:
         with self.sessions() as s:
             known = dict(s.execute(select(GpesReceipt.extract_id, GpesReceipt.sha256).where(
                 GpesReceipt.extract_id.in_({x.extract_id for _, x, _, _, _ in judged}))).all())
-        fresh: list[tuple[int, Extract, bytes, str]] = []
+        fresh: list[tuple[int, ExtractRead, bytes, str]] = []
         resent: list[str] = []
         received_at = utcnow()
         for n, x, body, digest, invalid in judged:
@@ -471,7 +471,7 @@ class Gpes:
 _RECEIPTS = GpesReceipt.__table__
 
 
-def _store_receipts(conn, accepted: list[tuple[Extract, bytes, str]], received_at) -> None:
+def _store_receipts(conn, accepted: list[tuple[ExtractRead, bytes, str]], received_at) -> None:
     """Receipt (and outbox) rows, then the bodies, in the caller's transaction; Core statements, one
     of each for the lot (the ORM's unit of work costs more than the rows)."""
     conn.execute(_RECEIPTS.insert(), [
@@ -481,7 +481,7 @@ def _store_receipts(conn, accepted: list[tuple[Extract, bytes, str]], received_a
     conn.execute(GpesBody.__table__.insert(), [{"extract_id": x.extract_id, "body": body} for x, body, _ in accepted])
 
 
-def _rejection_row(body: bytes, digest: str, exc: ExtractInvalid, x: Extract | None = None) -> dict:
+def _rejection_row(body: bytes, digest: str, exc: ExtractInvalid, x: ExtractRead | None = None) -> dict:
     """What is kept of a refused extract: who sent it for what, and why; never its body."""
     if x is not None:
         request_id, supplier, practice, extract_id = x.request_id, x.supplier, x.practice_code, x.extract_id

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from simulator.contracts import ErrorDetail, Extract, ExtractionSpec
-from simulator.contracts.errors import ExtractInvalid, parse_extract
+from simulator.contracts.errors import ExtractInvalid, ExtractRead, read_extract
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class RequestView:
     practices: frozenset[str]
 
 
-def check_against_spec(x: Extract, spec: ExtractionSpec, practice_supplier: Mapping[str, str],
+def check_against_spec(x: Extract | ExtractRead, spec: ExtractionSpec, practice_supplier: Mapping[str, str],
                        request: RequestView | None) -> None:
     errors: list[ErrorDetail] = []
     add = lambda f, r: errors.append(ErrorDetail(field=f, reason=r))  # noqa: E731
@@ -52,12 +52,13 @@ def check_against_spec(x: Extract, spec: ExtractionSpec, practice_supplier: Mapp
         add(f"registers.{rid}", "not a register of the spec")
     wanted = [i.id for i in spec.indicators]
     in_spec = set(wanted)
-    seen = Counter(i.id for i in x.indicators)
-    for n, ind in enumerate(x.indicators):
-        if ind.id not in in_spec:
-            add(f"indicators[{n}].id", f"{ind.id} is not an indicator of the spec")
-        elif seen[ind.id] > 1:
-            add(f"indicators[{n}].id", f"duplicate indicator {ind.id}")
+    sent = [i["id"] if isinstance(i, dict) else i.id for i in x.indicators]  # ExtractRead's are dicts
+    seen = Counter(sent)
+    for n, iid in enumerate(sent):
+        if iid not in in_spec:
+            add(f"indicators[{n}].id", f"{iid} is not an indicator of the spec")
+        elif seen[iid] > 1:
+            add(f"indicators[{n}].id", f"duplicate indicator {iid}")
     for iid in wanted:
         if iid not in seen:
             add("indicators", f"missing indicator {iid}")
@@ -69,7 +70,7 @@ def check_against_spec(x: Extract, spec: ExtractionSpec, practice_supplier: Mapp
 
 
 def validate(body: bytes, spec: ExtractionSpec, practice_supplier: Mapping[str, str],
-             request: RequestView | None) -> Extract:
-    x = parse_extract(body)
+             request: RequestView | None) -> ExtractRead:
+    x = read_extract(body)
     check_against_spec(x, spec, practice_supplier, request)
     return x
