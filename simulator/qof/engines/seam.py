@@ -54,9 +54,10 @@ def _every(tp: dict[str, dict[str, int]], practices: list[str] | None, groups: l
 
 
 def count(engine: str, ruleset: RuleSet, clusters: dict[str, tuple[tuple[str, str], ...]], records: Records,
-          groups: Iterable[targets.Group] = (), on: dt.date | None = None) -> Result:
+          groups: Iterable[targets.Group] = (), on: dt.date | None = None, verdicts: bool = True) -> Result:
     """Counts per practice from ``engine`` ("reference" or "duckdb"); target populations of ``groups``
-    on ``on`` (default: the rules' list size date)."""
+    on ``on`` (default: the rules' list size date); the reference's per-patient verdicts unless
+    ``verdicts`` is False (a big oracle run need not hold one per patient)."""
     groups, on = list(groups), on or ruleset.list_size_date
     practices = list(records.practices) if records.practices is not None else None
     if engine == "duckdb":
@@ -66,8 +67,8 @@ def count(engine: str, ruleset: RuleSet, clusters: dict[str, tuple[tuple[str, st
     if engine == "reference":
         patients = list(reference.read_patients(_src(records.patients), _src(records.events),
                                                 set(practices) if practices else None))
-        verdicts: dict[int, reference.Verdict] = {}
-        counts = reference.run(ruleset, clusters, patients, practices or (), verdicts=verdicts)
+        kept: dict[int, reference.Verdict] | None = {} if verdicts else None
+        counts = reference.run(ruleset, clusters, patients, practices or (), verdicts=kept)
         tp = targets.count_reference(groups, patients, on) if groups else {}
-        return Result(counts, _every(tp, practices, groups), verdicts)
+        return Result(counts, _every(tp, practices, groups), kept)
     raise ValueError(f"unknown engine {engine!r} (one of {', '.join(ENGINES)})")
