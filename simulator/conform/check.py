@@ -125,6 +125,9 @@ class Reference:
         self.codes = reference.code_clusters(rules, catalogue.clusters)
         self._traces: dict[str, dict[int, dict[str, reference.Trace] | None]] = {}
         self._patients: dict[int, reference.Patient] = {}
+        self.by_practice: dict[str, list[int]] = defaultdict(list)
+        for pid, code in zip(self.patients_t["patient_id"].to_pylist(), self.patients_t["practice_code"].to_pylist()):
+            self.by_practice[code].append(pid)
 
     def traces(self, practice: str) -> dict[int, dict[str, reference.Trace] | None]:
         if practice not in self._traces:
@@ -141,9 +144,17 @@ class Reference:
         return (self.rules.registers[subject].rules if subject in self.rules.registers
                 else self.rules.indicators[subject].rules)
 
-    def outcome(self, practice: str, subject: str, pid: int) -> str:
-        t = self.traces(practice).get(pid)
-        return "reject" if t is None else t[subject].outcome
+    def outcome(self, subject: str, pid: int) -> str:
+        """The reference's outcome from the run's verdicts (no trace needed to find who differs)."""
+        v = self.result.verdicts.get(pid)
+        if v is None:
+            return "reject"
+        if subject in v.registers:
+            return "select" if v.registers[subject] else "reject"
+        return v.indicators[subject][0]
+
+    def patients_of(self, practice: str) -> list[int]:
+        return self.by_practice.get(practice, [])
 
 
 def _all(population: Path) -> list[str]:
@@ -193,14 +204,9 @@ def explain_counts(ref: Reference, practice: str, subject: str, want: dict[str, 
                    flags: dict[int, str] | None, register: bool) -> dict:
     """Which rule step and which patients account for a count difference."""
     rules = ref.rules_of(subject)
-    traces = ref.traces(practice)
     if flags is not None:  # the supplier said patient by patient: exact
-        named = []
-        for pid, t in traces.items():
-            mine = ref.outcome(practice, subject, pid)
-            theirs = flags.get(pid, "reject")
-            if mine != theirs:
-                named.append(_patient_row(ref, practice, subject, pid, theirs))
+        named = [_patient_row(ref, practice, subject, pid, flags.get(pid, "reject")) for pid in ref.patients_of(practice)
+                 if ref.outcome(subject, pid) != flags.get(pid, "reject")]
         exact = True
     else:
         if register:
@@ -214,7 +220,7 @@ def explain_counts(ref: Reference, practice: str, subject: str, want: dict[str, 
         losing = {k for k, v in delta.items() if v < 0}
         gaining = {k for k, v in delta.items() if v > 0}
         scored = []
-        for pid, t in traces.items():
+        for pid, t in ref.traces(practice).items():
             if t is None or t[subject].outcome not in losing:
                 continue
             flips = [f for f in _flips(t[subject], rules) if f[1] in gaining]
@@ -403,7 +409,7 @@ def _patients(ref: Reference, practice: str, subject: str, flags: dict[int, str]
     if flags is None:
         return Verdict(practice, subject, "patients", "skip", "no patient_flags sent")
     rows = [_patient_row(ref, practice, subject, pid, flags.get(pid, "reject"))
-            for pid in ref.traces(practice) if ref.outcome(practice, subject, pid) != flags.get(pid, "reject")]
+            for pid in ref.patients_of(practice) if ref.outcome(subject, pid) != flags.get(pid, "reject")]
     if not rows:
         return Verdict(practice, subject, "patients", "pass")
     msg = "; ".join(f"{r['patient_id']}: supplier {r['supplier_outcome']}, reference {r['reference']}" for r in rows[:5])
