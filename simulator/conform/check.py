@@ -414,7 +414,7 @@ def _patients(ref: Reference, practice: str, subject: str, flags: dict[int, str]
         return Verdict(practice, subject, "patients", "pass")
     msg = "; ".join(f"{r['patient_id']}: supplier {r['supplier_outcome']}, reference {r['reference']}" for r in rows[:5])
     return Verdict(practice, subject, "patients", "fail", f"{len(rows)} patient(s) classified differently: {msg}",
-                   {"patients": rows[:MAX_NAMED]})
+                   {"patients": rows[:MAX_NAMED], "patients_exact": True})
 
 
 def check(catalogue: Catalogue, population: Path, bodies: dict[str, bytes], source: str,
