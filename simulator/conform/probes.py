@@ -227,7 +227,7 @@ class Builder:
             if c.min is not None and c.max is not None:
                 out.append(self.ev(cl, w.end - 5 * DAY, f"at min {_fmt(c.min)}", c.min, v2in))
             return out
-        out = []
+        out = [Frag(label=("none recorded",))]
         if outside is not None:
             out.append(self.ev(cl, _mid(w), "well off target", outside + 5 * e1 if c.max is not None else outside - 5 * e1,
                                v2in))
@@ -269,12 +269,21 @@ class Builder:
     # ---------------------------------------------------------------- registers and exceptions
 
     def register(self, rid: str) -> Frag:
-        """A first, plain member of the register (the witness of its first select rule)."""
-        reg = self.rs.registers[rid]
-        for rule in reg.rules:
-            if rule.outcome == "select" and rule.condition is not None:
-                return self.pos(rule.condition)[0]
-        return Frag()
+        """A first, plain member of the register."""
+        return self.members(rid)[0]
+
+    def members(self, rid: str) -> list[Frag]:
+        """One plain member per select rule of the register, each past the reject rules before it (an OST
+        member of 75 or over, and one of 50-74 with a DXA scan)."""
+        out, gates = [], Frag()
+        for rule in self.rs.registers[rid].rules:
+            if rule.condition is None:
+                break
+            if rule.outcome == "select":
+                out.append(gates + self.pos(rule.condition)[0])
+            else:
+                gates = gates + self.neg(rule.condition)[0]
+        return out or [Frag()]
 
     def every_code(self, c: Condition) -> list[Frag]:
         """One fragment per code of each cluster the condition's has/unresolved leaves read (a missing code in a
@@ -395,8 +404,9 @@ def design(catalogue: Catalogue, ruleset: RuleSet, indicators: list[str]) -> Des
         d.probes[rid] = ps + _registration(b, rid, b.register(rid))
     for iid in indicators:
         ind = ruleset.indicators[iid]
-        pre = b.register(ind.register) if ind.register else Frag()
-        ps = _probes_for(b, iid, ind.rules, pre, {"exception"})
+        pres = b.members(ind.register) if ind.register else [Frag()]
+        ps = [p for pre in pres for p in _probes_for(b, iid, ind.rules, pre, {"exception"})]
+        pre = pres[0]
         nums = [r for r in ind.rules if r.outcome == "numerator" and r.condition is not None]
         first = pre + (b.pos(nums[0].condition)[0] if nums else Frag())
         d.subjects.append(iid)
