@@ -13,6 +13,16 @@ app = typer.Typer(help="The supplier conformance kit: a population built from th
 console = Console()
 
 
+def _refuse(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _population(folder: Path) -> None:
+    if not (folder / "manifest.json").is_file():
+        _refuse(f"--population: {folder} holds no manifest.json (make one with `qofsim conform export --out DIR`)")
+
+
 def _indicators(value: Optional[str]) -> list[str] | None:
     return [x.strip() for x in value.split(",") if x.strip()] if value else None
 
@@ -29,8 +39,7 @@ def export(out: Path = typer.Option(..., "--out", help="folder to write the popu
     wanted = _indicators(indicators)
     unknown = [i for i in wanted or [] if i not in cat.extracted_ids()]
     if unknown:
-        console.print(f"[red]--indicators: {', '.join(unknown)} not an extracted indicator with rules[/red]")
-        raise typer.Exit(2)
+        _refuse(f"--indicators: {', '.join(unknown)}: not an extracted indicator with rules")
     m = do_export(cat, out, wanted)
     console.print(f"{m['practices']} practices, {m['patients']:,} patients, {m['events']:,} events; "
                   f"{m['rule_steps_reached']} of {m['rule_steps']} rule steps reached -> {out}")
@@ -43,6 +52,7 @@ def extract(population: Path = typer.Option(..., "--population", help="a folder 
     from simulator.conform.extract import run
     from simulator.qof.catalogue import default_catalogue
 
+    _population(population)
     paths = run(default_catalogue(), population, out)
     console.print(f"{len(paths)} extracts -> {out}")
 
@@ -64,15 +74,22 @@ def check(population: Path = typer.Option(..., "--population", help="a folder fr
     from simulator.qof.catalogue import default_catalogue
 
     if (extracts is None) == (url is None):
-        console.print("[red]give --extracts DIR or --url URL (one of them)[/red]")
-        raise typer.Exit(2)
+        _refuse("give --extracts DIR or --url URL (one of them)")
+    _population(population)
     cat = default_catalogue()
     if extracts is not None:
+        if not extracts.is_dir():
+            _refuse(f"--extracts: no such folder {extracts}")
         result = kit.check_folder(cat, population, extracts)
     else:
+        import requests
+
         from simulator.conform.live import collect
 
-        name, bodies = collect(population, url, supplier, timeout)
+        try:
+            name, bodies = collect(population, url, supplier, timeout)
+        except (requests.RequestException, ValueError, RuntimeError) as exc:
+            _refuse(f"--url {url}: {exc}")
         result = kit.check(cat, population, bodies, url, suppliers=[name])
     paths = write_all(result, report)
     for v in result.failures()[:20]:

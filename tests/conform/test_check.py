@@ -124,3 +124,15 @@ def test_a_live_supplier_is_checked_over_the_wire(population, tmp_path, catalogu
     assert r.exit_code == 0, r.output
     verdicts = json.loads((tmp_path / "rep/verdicts.json").read_text())["verdicts"]
     assert {v["practice"] for v in verdicts} == set(practices)
+
+
+def test_bad_arguments_are_refused_naming_the_option(population, tmp_path):
+    run = lambda *a: CliRunner().invoke(app, ["conform", *a])  # noqa: E731
+    r = run("check", "--population", str(tmp_path), "--extracts", str(tmp_path))
+    assert r.exit_code == 2 and "--population" in r.output and "manifest.json" in r.output
+    r = run("check", "--population", str(population))
+    assert r.exit_code == 2 and "--extracts DIR or --url URL" in r.output
+    r = run("check", "--population", str(population), "--extracts", str(tmp_path / "nowhere"))
+    assert r.exit_code == 2 and "no such folder" in r.output
+    r = run("export", "--out", str(tmp_path / "p"), "--indicators", "DM26,DM99")
+    assert r.exit_code == 2 and "DM99" in r.output
