@@ -29,7 +29,6 @@ from simulator.qof.engines import reference, seam
 from simulator.qof.rules import Rule, RuleSet
 
 STATUSES = ("pass", "fail", "error", "skip")
-COUNT_CHECKS = ("schema", "completeness", "invariants", "counts", "patients")
 MAX_NAMED = 25  # patients listed per failure
 
 
