@@ -16,6 +16,7 @@ from rich.table import Table
 app = typer.Typer(help="qofsim: the QOF 2012/13 GPES -> CQRS flow, simulated end to end on one machine.",
                   no_args_is_help=True, add_completion=False)
 console = Console()
+app.add_typer(__import__("simulator.conform.cli", fromlist=["app"]).app, name="conform")
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -44,6 +44,28 @@ class Reconciliation:
             self.discrepancies.append(Discrepancy(check, practice, detail))
 
 
+def _count_differences(got, want) -> str:
+    """Only what differs, each count named (``DM26 numerator: supplier 383, reference 382 (+1)``), not the
+    whole practice twice; `qofsim conform check` names the rule step and the patients."""
+    if want is None:
+        return "the reference engine has no counts for this practice"
+    out = []
+    if got[0] != want[0]:
+        out.append(f"list_size: supplier {got[0]}, reference {want[0]} ({got[0] - want[0]:+d})")
+    for rid in sorted(set(got[1]) | set(want[1])):
+        g, w = got[1].get(rid), want[1].get(rid)
+        if g != w:
+            out.append(f"register {rid}: supplier {g}, reference {w}")
+    for iid in sorted(set(got[2]) | set(want[2])):
+        g, w = got[2].get(iid), want[2].get(iid)
+        for n, name in enumerate(("numerator", "denominator", "exceptions")):
+            gv, wv = (g[n] if g else None), (w[n] if w else None)
+            if gv != wv:
+                by = f" ({gv - wv:+d})" if isinstance(gv, int) and isinstance(wv, int) else ""
+                out.append(f"{iid} {name}: supplier {gv}, reference {wv}{by}")
+    return "; ".join(out)
+
+
 def _values(obj):
     if isinstance(obj, dict):
         for k, v in obj.items():
@@ -277,7 +299,7 @@ def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict],
                                            {k: (o.indicators[k].numerator, o.indicators[k].denominator,
                                                 o.indicators[k].exceptions) for k in got[2]})
             rec.compare("supplier counts match the reference engine", code, got == want,
-                        f"supplier sent {got}, reference engine counts {want}")
+                        "" if got == want else _count_differences(got, want))
             if oracle_targets is not None:
                 sent_t = body.get("target_populations", {})
                 want_t = {k: oracle_targets.get(code, {}).get(k) for k in sent_t}

@@ -22,8 +22,7 @@ from simulator.population.profile import load_profile
 from simulator.qof.catalogue import Catalogue, default_catalogue
 from simulator.cqrs.manual import manual_indicators
 from simulator.practice import manual_entries
-from simulator.qof import targets
-from simulator.qof.engines import reference
+from simulator.qof.engines import seam
 from simulator.reconcile import reconcile
 from simulator.scenario import Scenario, ScenarioError
 from simulator.world import World
@@ -45,9 +44,10 @@ def _oracle(catalogue: Catalogue, partition: tuple[Path, Path, list[str] | None]
     """The reference engine's counts and target populations for one supplier's records, or only
     the practices named (one process per partition: the per-patient oracle is the slow half of a run)."""
     patients_path, events_path, practices = partition
-    patients = list(reference.read_patients(patients_path, events_path, set(practices) if practices else None))
-    return (reference.run(catalogue.rules, catalogue.clusters, patients),
-            targets.count_reference(catalogue.parameters.target_populations, patients, catalogue.rules.list_size_date))
+    r = seam.count("reference", catalogue.rules, catalogue.clusters,
+                   seam.Records(patients_path, events_path, tuple(practices) if practices else None),
+                   catalogue.parameters.target_populations, catalogue.rules.list_size_date, verdicts=False)
+    return r.counts, r.target_populations
 
 ORACLE_TASK = 5  # sampled practices re-counted by one task (the reference engine holds them as Python objects)
 

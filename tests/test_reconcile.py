@@ -225,3 +225,14 @@ def test_a_sampled_oracle_checks_only_the_practices_it_re_counted(with_targets):
     wrong = run(with_targets, oracle={"A81001": o}, oracle_targets=targets, oracle_practices={"A81001"})
     assert {(d.check, d.practice_code) for d in wrong.discrepancies} == {
         ("supplier counts match the reference engine", "A81001")}
+
+
+def test_a_count_that_differs_from_the_reference_is_named_alone():
+    """Issue #9: a mismatch printed the whole practice (84 indicators twice) without naming the indicator."""
+    from simulator.reconcile import _count_differences
+
+    got = (900, {"DM": 40}, {"DM26": (383, 400, 2), "DM27": (1, 2, 0)})
+    want = (900, {"DM": 41}, {"DM26": (382, 400, 2), "DM27": (1, 2, 0)})
+    assert _count_differences(got, want) == "register DM: supplier 40, reference 41; DM26 numerator: supplier 383, " \
+                                            "reference 382 (+1)"
+    assert _count_differences(got, None) == "the reference engine has no counts for this practice"

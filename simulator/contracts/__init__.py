@@ -477,6 +477,55 @@ MESSAGES = {
 }
 
 
+SCHEMA_CANNOT_SAY = (
+    "numerator <= denominator in every indicator",
+    "every indicator of the spec exactly once (JSON Schema cannot say 'each id once' of an array of objects)",
+    "no register and no target population above list_size",
+    "spec_id and achievement_date those of the published spec",
+    "practice_code one of the supplier's practices in the extraction request",
+)
+"""What GPES enforces that JSON Schema cannot express; listed in the published schema's description."""
+
+
+def extract_schema(spec: ExtractionSpec) -> dict:
+    """The Extract's JSON Schema for one published spec: on top of the contract's types and signs,
+    indicator ids an enum of the spec's, every register required and no other, the target population
+    groups and the spec's id and date fixed; what JSON Schema cannot say is listed in its description
+    (GPES checks those, and so does the conformance kit)."""
+    sch = Extract.model_json_schema()
+    props, ind = sch["properties"], sch["$defs"]["IndicatorCount"]["properties"]
+    ind["id"]["enum"] = [i.id for i in spec.indicators]
+    regs = [r.id for r in spec.registers]
+    props["registers"].update({"required": regs, "propertyNames": {"enum": regs}, "additionalProperties": True})
+    props["indicators"].update({"minItems": len(spec.indicators), "maxItems": len(spec.indicators)})
+    props["target_populations"]["propertyNames"] = {"enum": [t.group for t in spec.target_populations]}
+    props["spec_id"]["const"] = spec.spec_id
+    props["achievement_date"]["const"] = spec.achievement_date.isoformat()
+    sch["$id"] = f"urn:qofsim:extract:{spec.spec_id}"
+    sch["description"] = (sch.get("description", "") + "\n\nEnforced by GPES beyond this schema:\n"
+                          + "\n".join(f"- {x}" for x in SCHEMA_CANNOT_SAY))
+    return sch
+
+
+def implausible(x, spec: ExtractionSpec) -> list[str]:
+    """Counts the contract allows but no correct extraction produces: exceptions above the list size, an
+    indicator's denominator and exceptions together above its area's register. GPES accepts the extract
+    (a growing practice can make some of these real) and says so in its status instead of staying silent.
+    ``x``: an Extract, or the ExtractRead GPES reads (its indicators are dicts)."""
+    register_of = {r.area: r.id for r in spec.registers}
+    area_of = {s.id: s.area for s in spec.indicators}
+    out = []
+    for i in x.indicators:
+        iid, den, exc = (i["id"], i["denominator"], i["exceptions"]) if isinstance(i, dict) else (
+            i.id, i.denominator, i.exceptions)
+        if exc > x.list_size:
+            out.append(f"{iid}: exceptions {exc} above list_size {x.list_size}")
+        reg = register_of.get(area_of.get(iid, ""))
+        if reg is not None and reg in x.registers and den + exc > x.registers[reg]:
+            out.append(f"{iid}: denominator {den} + exceptions {exc} above the {reg} register {x.registers[reg]}")
+    return out
+
+
 def json_schemas() -> dict[str, dict]:
     """JSON Schema for every message, generated from the models above."""
     return {name: model.model_json_schema() for name, model in MESSAGES.items()}

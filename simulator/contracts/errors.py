@@ -7,6 +7,8 @@ face turns it into the same 422 (``simulator.web.errors``).
 
 from __future__ import annotations
 
+import json
+
 from pydantic import ConfigDict, StrictStr, ValidationError, create_model
 from typing_extensions import TypedDict
 
@@ -34,9 +36,27 @@ def loc(path: tuple) -> str:
     return out or "body"
 
 
-def details(exc: ValidationError) -> list[ErrorDetail]:
-    """Every problem pydantic found, each with its field named."""
-    return [ErrorDetail(field=loc(tuple(e["loc"])), reason=e["msg"]) for e in exc.errors()]
+def indicator_ids(body: bytes | dict) -> dict[int, str]:
+    """Position -> id of each indicator in a body (as far as it parses), to name them in errors."""
+    try:
+        doc = json.loads(body) if isinstance(body, (bytes, str)) else body
+        return {n: i["id"] for n, i in enumerate(doc.get("indicators") or [])
+                if isinstance(i, dict) and isinstance(i.get("id"), str)}
+    except (ValueError, AttributeError, TypeError):
+        return {}
+
+
+def _reason(path: tuple, msg: str, ids: dict[int, str] | None) -> str:
+    """The reason, led by the indicator's id when the field is inside one (``DM26: numerator 5 is above
+    denominator 3`` for ``indicators[27]``), so a supplier need not count to 27; the field stays as it was."""
+    if ids and len(path) > 1 and path[0] == "indicators" and isinstance(path[1], int) and path[1] in ids:
+        return f"{ids[path[1]]}: {msg}"
+    return msg
+
+
+def details(exc: ValidationError, ids: dict[int, str] | None = None) -> list[ErrorDetail]:
+    """Every problem pydantic found, each with its field (and the indicator it is in) named."""
+    return [ErrorDetail(field=loc(tuple(e["loc"])), reason=_reason(tuple(e["loc"]), e["msg"], ids)) for e in exc.errors()]
 
 
 def parse_extract(body: bytes) -> Extract:
@@ -44,7 +64,7 @@ def parse_extract(body: bytes) -> Extract:
     try:
         return Extract.model_validate_json(body)
     except ValidationError as exc:
-        raise ExtractInvalid(details(exc)) from None
+        raise ExtractInvalid(details(exc, indicator_ids(body))) from None
 
 
 # ---------------------------------------------------------------- the receiving services' read

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from simulator.contracts import BatchAnswer, Extract, ExtractBatch, ExtractionRequest, ExtractionSpec
+from simulator.contracts import BatchAnswer, ExtractBatch, ExtractionRequest, ExtractionSpec, extract_schema
 from simulator.gpes.collect import Gpes
 from simulator.web.errors import install_error_handlers, rejection
 
@@ -45,8 +45,8 @@ def create_app(gpes: Gpes, background: bool = True) -> FastAPI:
 
     @app.get("/spec/schema")
     def schema():
-        """JSON Schema of the extract suppliers send, generated from the contract."""
-        return Extract.model_json_schema()
+        """JSON Schema of the extract suppliers send for the published spec, generated from the contract."""
+        return extract_schema(gpes.spec)
 
     @app.post("/requests", status_code=201, response_model=ExtractionRequest)
     def new_request(body: NewRequest):

@@ -24,7 +24,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionSpec, Receipt, sha256
+from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionSpec, Receipt, implausible, sha256
 from simulator.contracts.errors import Conflict, ExtractInvalid, ExtractRead, read_extract
 from simulator.db import GpesBody, GpesCollection, GpesReceipt, GpesRejection, GpesRequest, utcnow
 from simulator.gpes.forward import forward_many
@@ -57,6 +57,7 @@ class Gpes:
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list = field(default_factory=list)
     _views: dict = field(default_factory=dict)
+    _warnings: dict = field(default_factory=dict)  # extract_id -> implausible counts (computed once)
 
     # ------------------------------------------------------------ collections and requests
 
@@ -164,7 +165,8 @@ class Gpes:
         for r in reqs:
             for p in r.practices:
                 row = {"practice_code": p, "supplier": r.supplier, "request_id": r.request_id, "extract_id": None,
-                       "status": "requested", "reason": None, "rejections": 0, "resends": 0, "received_at": None}
+                       "status": "requested", "reason": None, "rejections": 0, "resends": 0, "received_at": None,
+                       "warnings": []}
                 rej = refused.get((r.request_id, p), [])
                 row["rejections"] = len(rej)
                 if (r.request_id, p) in got:
@@ -175,6 +177,7 @@ class Gpes:
                     row["status"] = {"acknowledged": "acknowledged", "refused": "refused by CQRS"}.get(
                         x.forward_state, "forwarded" if x.forward_attempts else "received")
                     row["reason"] = x.forward_error
+                    row["warnings"] = self._warnings_of(x)
                 elif rej:
                     row["status"] = "rejected"
                     row["reason"] = "; ".join(f"{e['field']}: {e['reason']}" for e in rej[-1].reasons)[:1000]
@@ -189,7 +192,19 @@ class Gpes:
                 "requests": [{"request_id": r.request_id, "supplier": r.supplier, "status": r.status,
                               "reason": r.reason, "attempts": r.attempts, "job_id": r.job_id,
                               "practices": len(r.practices)} for r in reqs],
-                "practices": practices, "tally": tally}
+                "practices": practices, "tally": tally,
+                "practices_with_warnings": sum(1 for row in practices if row["warnings"])}
+
+    def _warnings_of(self, receipt: GpesReceipt) -> list[str]:
+        """Implausible counts of a stored extract (kept from receipt; worked out again after a restart)."""
+        if receipt.extract_id not in self._warnings:
+            with self.sessions() as s:
+                body = s.scalar(select(GpesBody.body).where(GpesBody.extract_id == receipt.extract_id))
+            try:
+                self._warnings[receipt.extract_id] = tuple(implausible(read_extract(body), self.spec))
+            except (ExtractInvalid, TypeError):
+                self._warnings[receipt.extract_id] = ()
+        return list(self._warnings[receipt.extract_id])
 
     def _request_view(self, request_id: str) -> RequestView | None:
         """A request never changes once made: read once, then kept (a miss is asked again)."""
@@ -232,6 +247,7 @@ class Gpes:
                 raise Conflict(f"extract_id {x.extract_id} was already received with different content") from None
             self._count_resend(x.extract_id)
             return existing, False
+        self._warnings[x.extract_id] = tuple(implausible(x, self.spec))
         self._wake_forward.set()
         return Receipt(extract_id=x.extract_id, practice_code=x.practice_code, sha256=digest, status="accepted",
                        received_at=received_at, forwarded=False), True
@@ -306,6 +322,8 @@ class Gpes:
                 self._record(rejections)
                 for extract_id in resent:
                     self._count_resend(extract_id)
+        for _, x, _, _ in fresh:
+            self._warnings[x.extract_id] = tuple(implausible(x, self.spec))
         if fresh:
             self._wake_forward.set()
         return results

@@ -61,7 +61,7 @@ class Check:
 def check(nation, catalogue=None) -> Check:
     """Pool the DuckDB engine's counts over every supplier's files of ``nation``."""
     from simulator.qof.catalogue import default_catalogue
-    from simulator.qof.engines import duckdb as engine
+    from simulator.qof.engines import seam
 
     cat = catalogue or default_catalogue()
     out = Check()
@@ -69,8 +69,8 @@ def check(nation, catalogue=None) -> Check:
         mine = [p["practice_code"] for p in nation.practices if p["supplier"] == s]
         if not mine:
             continue
-        counts = engine.run(cat.rules, cat.clusters, str(nation.patients_path(s)), str(nation.events_path(s)),
-                            practices=mine)
+        counts = seam.count("duckdb", cat.rules, cat.clusters,
+                            seam.Records(nation.patients_path(s), nation.events_path(s), tuple(mine))).counts
         for pc in counts.values():
             out.practices += 1
             out.list_size += pc.list_size

@@ -7,7 +7,7 @@ from typing import Iterable
 import pyarrow as pa
 
 from simulator.population import schema
-from simulator.qof.engines.reference import Patient
+from simulator.population.schema import Patient
 
 
 def to_tables(patients: Iterable[Patient]) -> tuple[pa.Table, pa.Table]:

@@ -5,6 +5,9 @@ Three Arrow tables, written as Parquet: ``practices``, ``patients`` (one registr
 these columns and nothing else.
 """
 
+import datetime as dt
+from dataclasses import dataclass, field
+
 import pyarrow as pa
 
 PRACTICES = pa.schema([
@@ -39,3 +42,33 @@ EVENTS = pa.schema([
 
 SUPPLIERS = ("EMIS", "TPP", "INPS", "Microtest")
 CODE_SYSTEM = {"EMIS": "readv2", "TPP": "ctv3", "INPS": "readv2", "Microtest": "readv2"}
+
+
+# ---------------------------------------------------------------- the same records, one patient at a time
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of ``events`` (without its patient and practice)."""
+
+    code: str
+    date: dt.date
+    value: float | None = None
+    value2: float | None = None
+    system: str = "readv2"
+
+
+@dataclass
+class Patient:
+    """One row of ``patients`` with its events: the form the reference engine and hand-built tests use."""
+
+    patient_id: int
+    practice_code: str
+    date_of_birth: dt.date
+    registered_from: dt.date
+    registered_to: dt.date | None = None
+    events: list[Event] = field(default_factory=list)
+    sex: str = "F"
+
+    def registered_on(self, day: dt.date) -> bool:
+        return self.registered_from <= day and (self.registered_to is None or self.registered_to > day)

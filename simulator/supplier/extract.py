@@ -18,7 +18,7 @@ from simulator.contracts import Extract, ExtractionRequest, IndicatorCount
 from simulator.qof import targets
 from simulator.qof.catalogue import Catalogue
 from simulator.qof.engines import PracticeCounts
-from simulator.qof.engines import duckdb as duckdb_engine
+from simulator.qof.engines import seam
 
 EXTRACT_NS = uuid.UUID("6b1d7f0e-2f0c-4d0e-9a51-0f0a20121303")
 
@@ -33,7 +33,8 @@ CHUNK_PATIENTS = 250_000
 def count(catalogue: Catalogue, patients: Path, events: Path, practices: list[str]) -> dict[str, PracticeCounts]:
     """Counts for ``practices``, over the whole files at once (see :func:`count_chunks` for a
     supplier's partition of any size)."""
-    return duckdb_engine.run(catalogue.rules, catalogue.clusters, str(patients), str(events), practices=practices)
+    return seam.count("duckdb", catalogue.rules, catalogue.clusters,
+                      seam.Records(str(patients), str(events), tuple(practices))).counts
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,9 @@ def count_chunks(catalogue: Catalogue, request: ExtractionRequest, patients: Pat
     by its statistics), and only that chunk's records are held."""
     spec = request.spec
     for chunk in chunks(Layout.of(patients), practices, max_patients):
-        counts = duckdb_engine.run(catalogue.rules, catalogue.clusters, str(patients), str(events), practices=chunk)
-        groups = targets.count_duckdb(spec.target_populations, str(patients), spec.list_size_date, chunk)
-        yield counts, groups
+        r = seam.count("duckdb", catalogue.rules, catalogue.clusters, seam.Records(str(patients), str(events), tuple(chunk)),
+                       spec.target_populations, spec.list_size_date)
+        yield r.counts, r.target_populations
 
 
 def target_populations(request: ExtractionRequest, patients: Path) -> dict[str, dict[str, int]]:

@@ -118,8 +118,8 @@ def test_bad_extract_gets_422_naming_the_field_and_nothing_is_stored(services, c
 @pytest.mark.parametrize("change, field, reason", [
     (lambda b: b.update(list_size=10 ** 30), "list_size", "Input should be less than or equal to 2147483647"),
     (lambda b: b["registers"].update(DM=2 ** 63), "registers.DM", "Input should be less than or equal to 2147483647"),
-    (lambda b: b["indicators"][3].update(exceptions=2 ** 31), "indicators[3].exceptions",
-     "Input should be less than or equal to 2147483647"),
+    (lambda b: b["indicators"][3].update(exceptions=2 ** 31), "indicators[3].exceptions",  # the reason names it
+     f"{SPEC.indicators[3].id}: Input should be less than or equal to 2147483647"),
     (lambda b: b["registers"].update(DM=6544), "registers.DM", "6544 is above list_size 6543"),
     (lambda b: b.update(target_populations={"CS": 6544}), "target_populations.CS", "6544 is above list_size 6543"),
 ], ids=["list_size 1e30", "register 2^63", "exceptions 2^31", "register above list", "target above list"])
@@ -206,3 +206,51 @@ def test_the_same_extract_submitted_at_once_from_many_threads_is_stored_once(ser
     assert len({a.json["sha256"] for a in answers}) == 1
     acknowledged(gpes, 1)
     assert len(gpes.receipts()) == len(cqrs.extracts()) == 1
+
+
+def test_a_refusal_names_the_indicator_as_well_as_its_position(services):
+    """Issue #9: `indicators[27]` alone made a supplier count to 27."""
+    gpes, _ = services
+    body = extract(gpes.create_request("TPP").request_id)
+    body["indicators"][27].update(numerator=41)
+    answer = gpes.submit(canonical_json(body))
+    assert answer.status == 422
+    [d] = answer.json["detail"]
+    assert d["field"] == "indicators[27]" and d["reason"].startswith(f"{SPEC.indicators[27].id}: ")
+    assert "numerator 41 is above denominator 40" in d["reason"]
+
+
+def test_the_published_schema_has_the_spec_s_indicators_and_lists_what_it_cannot_say(services):
+    import jsonschema
+
+    from simulator.contracts import SCHEMA_CANNOT_SAY
+
+    gpes, _ = services
+    schema = requests.get(f"{gpes.base_url}/spec/schema", timeout=10).json()
+    assert schema["$defs"]["IndicatorCount"]["properties"]["id"]["enum"] == [i.id for i in SPEC.indicators]
+    assert all(words in schema["description"] for words in SCHEMA_CANNOT_SAY)
+    body = extract("r-1")
+    jsonschema.validate(body, schema)
+    body["indicators"][0]["id"] = "DM99"
+    with pytest.raises(jsonschema.ValidationError, match="DM99"):
+        jsonschema.validate(body, schema)
+
+
+def test_implausible_counts_are_accepted_with_a_warning_in_the_status(services):
+    gpes, _ = services
+    started = gpes.start_collection()
+    deadline = time.monotonic() + 10
+    while True:
+        reqs = {r["supplier"]: r for r in gpes.collection(started["collection_id"])["requests"]}
+        if "TPP" in reqs or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    body = extract(reqs["TPP"]["request_id"], list_size=50, registers={r.id: 10 for r in SPEC.registers})
+    dm26 = next(i for i in body["indicators"] if i["id"] == "DM26")
+    dm26.update(numerator=5, denominator=9, exceptions=60)  # more exceptions than patients, more than the register
+    answer = gpes.submit(canonical_json(body))
+    assert answer.status == 201
+    row = next(p for p in gpes.collection(started["collection_id"])["practices"] if p["practice_code"] == "A81001")
+    assert "DM26: exceptions 60 above list_size 50" in row["warnings"]
+    assert "DM26: denominator 9 + exceptions 60 above the DM register 10" in row["warnings"]
+    assert gpes.collection(started["collection_id"])["practices_with_warnings"] == 1

@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 from simulator.population.records import to_tables
 from simulator.qof.catalogue import default_catalogue
 from simulator.qof.engines import duckdb as duckdb_engine
-from simulator.qof.engines import reference
+from simulator.qof.engines import reference, seam
 from simulator.qof.engines.reference import Event, Patient
 from simulator.qof.rules import (AgeAtLeast, AllOf, AnyOf, Around, FirstWithin, Has, LatestIs, LatestValue, Not,
                                  OnRegister, RegisteredWithin, Sex, Unresolved, walk)
@@ -50,6 +50,7 @@ from simulator.qof.rules import (AgeAtLeast, AllOf, AnyOf, Around, FirstWithin, 
 CAT = default_catalogue()
 RULES, CLUSTERS = CAT.rules, CAT.clusters
 CODES = reference.code_clusters(RULES, CLUSTERS)
+GROUPS = CAT.parameters.target_populations
 ACH, LSD = RULES.achievement_date, RULES.list_size_date
 DAY = dt.timedelta(days=1)
 
@@ -345,29 +346,30 @@ compared: set[str] = set()  # distinct populations the engines agreed on
 reached: set[tuple] = set()  # (register, outcome) and (indicator, outcome, deciding rule) seen by the oracle
 
 
-def _reached_by(p: Patient) -> set[tuple]:
-    v = reference.evaluate_patient(RULES, CODES, p)
-    if v is None:
-        return set()
+def _reached_by(v) -> set[tuple]:
     out = {(r, "select" if on else "reject") for r, on in v.registers.items()}
     return out | {(i, outcome, step) for i, (outcome, step) in v.indicators.items()}
 
 
 def _agree(built: list[tuple[list[str], list[Patient]]]) -> None:
+    """Both engines over the one seam (simulator/qof/engines/seam.py): the same neutral records in,
+    counts and target populations out; the reference's per-patient verdicts say which rules were reached."""
     everyone = [p for _, patients in built for p in patients]
     everywhere = [c for practice_codes, _ in built for c in practice_codes]
     pts, evs = to_tables(everyone)
-    fast = duckdb_engine.run(RULES, CLUSTERS, pts, evs, everywhere)
-    assert sorted(fast) == sorted(everywhere)
+    fast = seam.count("duckdb", RULES, CLUSTERS, seam.Records(pts, evs, tuple(everywhere)), GROUPS)
+    assert sorted(fast.counts) == sorted(everywhere)
     for practice_codes, patients in built:
-        oracle = reference.run(RULES, CLUSTERS, patients, practice_codes)
-        assert sorted(oracle) == sorted(practice_codes)
+        oracle = seam.count("reference", RULES, CLUSTERS, seam.Records(*to_tables(patients), tuple(practice_codes)),
+                            GROUPS)
+        assert sorted(oracle.counts) == sorted(practice_codes)
         for code in practice_codes:
-            if fast[code].as_tuple() != oracle[code].as_tuple():
+            if fast.counts[code].as_tuple() != oracle.counts[code].as_tuple():
                 raise AssertionError(f"engines differ on practice {code}:\n"
                                      + witness([p for p in patients if p.practice_code == code]))
-        for p in patients:
-            reached.update(_reached_by(p))
+            assert fast.target_populations.get(code) == oracle.target_populations.get(code), code
+        for v in oracle.verdicts.values():
+            reached.update(_reached_by(v))
 
 
 # No shrink phase: each shrink step is a DuckDB run, so shrinking a failure took ~5 minutes;
@@ -406,7 +408,8 @@ def top_up(missing: set[tuple]) -> set[tuple]:
             code = f"T{n:03d}{attempt:03d}"
             p = Patient(10**6 + len(found), code, d.dob, d.registered_from, d.registered_to,
                         [Event(c, day, v, v2, s) for s, c, day, v, v2 in d.events], d.sex)
-            if goal in _reached_by(p):
+            v = reference.evaluate_patient(RULES, CODES, p)
+            if v is not None and goal in _reached_by(v):
                 found.append(p)
                 codes.append(code)
                 break

@@ -83,7 +83,8 @@ def test_chunked_counts_are_the_counts_of_the_whole_partition(nation, budget):
         got_groups.update(g)
         n_chunks += 1
     assert {k: v.as_tuple() for k, v in got_counts.items()} == {k: v.as_tuple() for k, v in whole.items()}
-    assert got_groups == groups
+    # the engines' seam gives every practice asked for every group, 0 when it has no records
+    assert got_groups == {**groups, "Z99999": {t.group: 0 for t in request.spec.target_populations}}
     assert got_counts["Z99999"].list_size == 0
     assert n_chunks == (len(request.practices) if budget == 1 else 1 if budget == 10**9 else n_chunks)
     if budget == 2500:

@@ -1,6 +1,8 @@
 """Two engines over one rule model: ``reference`` (per patient, the oracle) and ``duckdb`` (fast).
 
-Both return :class:`PracticeCounts` per practice, so they can be compared count for count.
+Both return :class:`PracticeCounts` per practice, so they can be compared count for count. Callers
+go through one interface, ``seam.count`` (the neutral records in; counts, target populations and the
+reference's per-patient verdicts out).
 """
 
 from __future__ import annotations

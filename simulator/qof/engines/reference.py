@@ -8,37 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from simulator.population.schema import Event, Patient  # noqa: F401  (the record types, re-exported)
 from simulator.qof.engines import IndicatorCounts, PracticeCounts
 from simulator.qof.rules import (AgeAtLeast, AllOf, AnyOf, Around, Condition, FirstWithin, Has, LatestIs,
                                  LatestValue, Not, OnRegister, RegisteredWithin, Rule, RuleSet, Sex, Unresolved)
-
-
-@dataclass(frozen=True)
-class Event:
-    code: str
-    date: dt.date
-    value: float | None = None
-    value2: float | None = None
-    system: str = "readv2"
-
-
-@dataclass
-class Patient:
-    patient_id: int
-    practice_code: str
-    date_of_birth: dt.date
-    registered_from: dt.date
-    registered_to: dt.date | None = None
-    events: list[Event] = field(default_factory=list)
-    sex: str = "F"
-
-    def registered_on(self, day: dt.date) -> bool:
-        return self.registered_from <= day and (self.registered_to is None or self.registered_to > day)
 
 
 class _Facts:
@@ -46,6 +26,7 @@ class _Facts:
 
     def __init__(self, patient: Patient, code_clusters: dict[tuple[str, str], tuple[str, ...]], end: dt.date):
         self.patient = patient
+        self.end = end
         self.by_cluster: dict[str, list[Event]] = defaultdict(list)
         for e in patient.events:
             if e.date > end:
@@ -138,6 +119,146 @@ class Verdict:
     indicators: dict[str, tuple[str, int]]
 
 
+@dataclass(frozen=True)
+class Trace:
+    """Why one rule list gave a patient its outcome: whether each step's condition held, the deciding
+    step (the first that held) and that step's facts in words. The conformance kit reads the
+    ``holds`` of the other steps to say which step a supplier that disagrees must have read otherwise."""
+
+    outcome: str
+    step: int
+    holds: tuple[bool, ...]
+    reason: str
+
+    def text(self) -> str:
+        word = {"select": "selected", "reject": "rejected"}.get(self.outcome, self.outcome)
+        return f"{word} at step {self.step}: {self.reason}"
+
+
+def trace_patient(ruleset: RuleSet, codes: dict[tuple[str, str], tuple[str, ...]], patient: Patient) -> dict[str, Trace] | None:
+    """Every register's and indicator's trace for one patient (None: not registered on the achievement date)."""
+    if not patient.registered_on(ruleset.achievement_date):
+        return None
+    f = _Facts(patient, codes, ruleset.achievement_date)
+    out: dict[str, Trace] = {}
+    for rid, reg in ruleset.registers.items():
+        out[rid] = _trace(reg.rules, f)
+        f.registers[rid] = out[rid].outcome == "select"
+    for iid, ind in ruleset.indicators.items():
+        out[iid] = _trace(ind.rules, f)
+    return out
+
+
+def explain_steps(ruleset: RuleSet, codes: dict[tuple[str, str], tuple[str, ...]], patient: Patient,
+                  subject: str) -> list[str]:
+    """What each step of one register's or indicator's rules read in this patient's record, in words."""
+    f = _Facts(patient, codes, ruleset.achievement_date)
+    for rid, reg in ruleset.registers.items():
+        f.registers[rid] = _decide(reg.rules, f)[0] == "select"
+    rules = ruleset.registers[subject].rules if subject in ruleset.registers else ruleset.indicators[subject].rules
+    return ["otherwise" if r.condition is None else explain(r.condition, f) for r in rules]
+
+
+def _trace(rules: tuple[Rule, ...], f: _Facts) -> Trace:
+    holds = tuple(r.condition is None or _holds(r.condition, f) for r in rules)
+    step = holds.index(True) + 1
+    cond = rules[step - 1].condition
+    return Trace(rules[step - 1].outcome, step, holds, "no earlier rule applied" if cond is None else explain(cond, f))
+
+
+def _window(w) -> str:
+    return f"{w.start}..{w.end}" if w.start else f"ever, to {w.end}"
+
+
+def _latest(f: _Facts, clusters: tuple[str, ...], window=None) -> tuple[str, Event] | None:
+    best = None
+    for c in clusters:
+        for e in f.by_cluster.get(c, ()):
+            if (window is None or window.contains(e.date)) and (best is None or e.date > best[1].date):
+                best = (c, e)
+    return best
+
+
+def _n(v) -> str:
+    return "no value" if v is None else (str(int(v)) if float(v).is_integer() else f"{v:g}")
+
+
+def explain(c: Condition, f: _Facts) -> str:
+    """The facts a condition read, in words, whether it held or not ("latest IFCCHBAM_COD 64 on 2013-01-10 <= 64")."""
+    names = lambda cs: "/".join(cs)  # noqa: E731
+    if isinstance(c, Has):
+        hit = _latest(f, c.clusters, c.window)
+        return (f"{hit[0]} {hit[1].code} on {hit[1].date} (window {_window(c.window)})" if hit
+                else f"no {names(c.clusters)} in {_window(c.window)}")
+    if isinstance(c, LatestValue):
+        hit = _latest(f, c.clusters, c.window)
+        if not hit:
+            return f"no {names(c.clusters)} in {_window(c.window)}"
+        day = hit[1].date
+        same = [e for cl in c.clusters for e in f.by_cluster.get(cl, ()) if e.date == day]
+        vals = [e.value for e in same if e.value is not None]
+        vals2 = [e.value2 for e in same if e.value2 is not None]
+        v, v2 = (min(vals) if vals else None), (min(vals2) if vals2 else None)
+        bits = []
+        if c.max is not None:
+            bits.append(f"{_n(v)} {'<=' if v is not None and v <= c.max else '>'} {_n(c.max)}")
+        if c.min is not None:
+            bits.append(f"{_n(v)} {'>=' if v is not None and v >= c.min else '<'} {_n(c.min)}")
+        if c.max2 is not None:
+            bits.append(f"{_n(v2)} {'<=' if v2 is not None and v2 <= c.max2 else '>'} {_n(c.max2)}")
+        return f"latest {hit[0]} on {day}: " + ", ".join(bits)
+    if isinstance(c, LatestIs):
+        hit = _latest(f, c.among, c.window)
+        if not hit:
+            return f"no {names(c.among)} in {_window(c.window)}"
+        is_ = [cl for cl in c.is_ if any(e.date == hit[1].date for e in f.by_cluster.get(cl, ()))]
+        return (f"latest of {names(c.among)} on {hit[1].date} is {names(tuple(is_))}" if is_
+                else f"latest of {names(c.among)} on {hit[1].date} is {hit[0]}, not {names(c.is_)}")
+    if isinstance(c, Unresolved):
+        dx, res = _latest(f, c.clusters), _latest(f, c.resolved)
+        if not dx:
+            return f"no {names(c.clusters)} by {f.end}"
+        if not res:
+            return f"{dx[0]} {dx[1].code} on {dx[1].date}, never resolved"
+        word = "resolved" if res[1].date > dx[1].date else "unresolved"
+        return f"latest {dx[0]} {dx[1].code} on {dx[1].date}, latest {res[0]} on {res[1].date}: {word}"
+    if isinstance(c, FirstWithin):
+        evs = [(cl, e) for cl in c.clusters for e in f.by_cluster.get(cl, ())]
+        if not evs:
+            return f"no {names(c.clusters)}"
+        cl, e = min(evs, key=lambda x: x[1].date)
+        return f"first {cl} on {e.date} ({'inside' if c.window.contains(e.date) else 'outside'} {_window(c.window)})"
+    if isinstance(c, Around):
+        a = _latest(f, c.anchor) if c.latest else None
+        if not c.latest:
+            evs = [(cl, e) for cl in c.anchor for e in f.by_cluster.get(cl, ())]
+            a = min(evs, key=lambda x: x[1].date) if evs else None
+        if not a:
+            return f"no {names(c.anchor)} to count from"
+        hits = [(e.date - a[1].date).days for e in f.events(c.clusters)]
+        rng = f"{c.from_days if c.from_days is not None else '-inf'}..{c.to_days if c.to_days is not None else 'inf'}"
+        return (f"{names(c.clusters)} at {sorted(set(hits))} days from {a[0]} on {a[1].date} (wanted {rng})" if hits
+                else f"no {names(c.clusters)} (anchor {a[0]} on {a[1].date})")
+    if isinstance(c, RegisteredWithin):
+        return f"registered {f.patient.registered_from} (window {_window(c.window)})"
+    if isinstance(c, AgeAtLeast):
+        dob = f.patient.date_of_birth
+        age = f.end.year - dob.year - ((f.end.month, f.end.day) < (dob.month, dob.day))
+        return f"born {dob}: {age} on {f.end} ({'>=' if age >= c.years else '<'} {c.years})"
+    if isinstance(c, Sex):
+        return f"sex {f.patient.sex}"
+    if isinstance(c, OnRegister):
+        return f"{'on' if f.registers.get(c.register) else 'not on'} the {c.register} register"
+    if isinstance(c, AllOf):
+        return " and ".join(explain(p, f) for p in c.parts)
+    if isinstance(c, AnyOf):
+        held = [p for p in c.parts if _holds(p, f)]
+        return " or ".join(explain(p, f) for p in (held or c.parts))
+    if isinstance(c, Not):
+        return explain(c.part, f)
+    raise TypeError(f"unknown condition {c!r}")
+
+
 def code_clusters(ruleset: RuleSet, clusters: dict[str, tuple[tuple[str, str], ...]]) -> dict[tuple[str, str], tuple[str, ...]]:
     out: dict[tuple[str, str], list[str]] = defaultdict(list)
     for name in ruleset.clusters:
@@ -157,8 +278,9 @@ def evaluate_patient(ruleset: RuleSet, codes: dict[tuple[str, str], tuple[str, .
 
 
 def run(ruleset: RuleSet, clusters: dict[str, tuple[tuple[str, str], ...]], patients: Iterable[Patient],
-        practices: Iterable[str] = ()) -> dict[str, PracticeCounts]:
-    """Counts per practice. Practices named in ``practices`` appear even with no patients."""
+        practices: Iterable[str] = (), verdicts: dict[int, Verdict] | None = None) -> dict[str, PracticeCounts]:
+    """Counts per practice. Practices named in ``practices`` appear even with no patients. Each
+    patient's :class:`Verdict` (outcome and deciding step per list) goes into ``verdicts`` when given."""
     codes = code_clusters(ruleset, clusters)
     out: dict[str, PracticeCounts] = {}
 
@@ -177,6 +299,8 @@ def run(ruleset: RuleSet, clusters: dict[str, tuple[tuple[str, str], ...]], pati
         v = evaluate_patient(ruleset, codes, p)
         if v is None:
             continue
+        if verdicts is not None:
+            verdicts[p.patient_id] = v
         for rid, on in v.registers.items():
             pc.registers[rid] += on
         for iid, (outcome, _) in v.indicators.items():
@@ -192,10 +316,18 @@ def run(ruleset: RuleSet, clusters: dict[str, tuple[tuple[str, str], ...]], pati
 
 
 def read_patients(patients_path, events_path, practices: set[str] | None = None) -> Iterator[Patient]:
-    """Patients with their events from the neutral Parquet tables (whole file in memory: a test-scale reader)."""
+    """Patients with their events from the neutral tables, as Parquet paths or Arrow tables (whole file in
+    memory: a test-scale reader)."""
     filt = [("practice_code", "in", sorted(practices))] if practices else None
-    pt = pq.read_table(patients_path, filters=filt).to_pylist()
-    ev = pq.read_table(events_path, filters=filt).to_pylist()
+
+    def rows(src):
+        if isinstance(src, pa.Table):
+            if practices:
+                src = src.filter(pc.is_in(src["practice_code"], pa.array(sorted(practices))))
+            return src.to_pylist()
+        return pq.read_table(src, filters=filt).to_pylist()
+
+    pt, ev = rows(patients_path), rows(events_path)
     by_patient: dict[int, list[Event]] = defaultdict(list)
     for e in ev:
         by_patient[e["patient_id"]].append(Event(e["code"], e["date"], e["value"], e["value2"], e["system"]))
