@@ -98,7 +98,7 @@ def run(scenario: Path = typer.Argument(..., help="scenario YAML, e.g. scenarios
     console.print(table)
     for d in s["discrepancies"][:20]:
         console.print(f"[red]✗[/] {d['check']} {d['practice_code'] or ''}: {d['detail']}")
-    console.print(f"report: {result.run_dir / 'report.html'}")
+    console.print(f"report: {result.run_dir / 'index.html'}")
     if s["discrepancies"]:
         raise typer.Exit(1)
 
