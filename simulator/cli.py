@@ -13,9 +13,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from simulator.reporting.cli import app as report_app
+
 app = typer.Typer(help="qofsim: the QOF 2012/13 GPES -> CQRS flow, simulated end to end on one machine.",
                   no_args_is_help=True, add_completion=False)
 console = Console()
+app.add_typer(report_app, name="report")
 
 
 def fail(message: str, code: int = 2) -> None:
