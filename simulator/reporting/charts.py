@@ -160,9 +160,9 @@ def practice_areas(areas: list[dict]) -> dict:
     for a in areas:
         pts, mx = Decimal(a["points"]), Decimal(a["max_points"])
         data.append({"area": a["area"], "domain": a["domain"], "part": "points scored", "points": float(pts),
-                     "text": f"{pts:.2f} of {mx:g}"})
+                     "text": f"{pts:.2f} of {mx.normalize():f}"})
         data.append({"area": a["area"], "domain": a["domain"], "part": "points missed", "points": float(mx - pts),
-                     "text": f"{mx - pts:.2f} of {mx:g}"})
+                     "text": f"{mx - pts:.2f} of {mx.normalize():f}"})
     chart = alt.Chart(alt.Data(values=data)).mark_bar().encode(
         y=alt.Y("area:N", sort=None, title=None), x=alt.X("points:Q", stack="zero", title="QOF points"),
         color=alt.Color("part:N", title="Key", scale=alt.Scale(domain=["points scored", "points missed"],

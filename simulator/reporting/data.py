@@ -23,6 +23,12 @@ from simulator.qof.catalogue import Catalogue
 DATA = "report/practices.ndjson"
 
 
+def plain(x: Decimal) -> str:
+    """257 for Decimal('257.0'), 12.5 for Decimal('12.50'): points and thresholds as a person writes them."""
+    x = Decimal(x).normalize()
+    return f"{x:f}"
+
+
 def _d(x) -> Decimal | None:
     return None if x is None else Decimal(str(x))
 
@@ -156,8 +162,8 @@ def practice_records(catalogue: Catalogue, practices: Iterable[dict], achievemen
                 "status": i["status"], "source": source, "numerator": num, "denominator": den, "exceptions": exc,
                 "achieved": achieved,
                 "achievement_pct": None if pct is None else f"{pct:.1f}",
-                "lower": None if d.lower is None else f"{d.lower:g}", "upper": None if d.upper is None else f"{d.upper:g}",
-                "points": f"{pts:.2f}", "max_points": f"{full:g}", "missed": f"{missed:.2f}",
+                "lower": None if d.lower is None else plain(d.lower), "upper": None if d.upper is None else plain(d.upper),
+                "points": f"{pts:.2f}", "max_points": plain(full), "missed": f"{missed:.2f}",
                 "why": why_points(d, i["status"], pct, pts, achieved)})
         list_size = (rec or {}).get("list_size") or body.get("list_size")
         prevalence = {rid: str(Decimal(n) / list_size) for rid, n in registers.items()} if list_size else {}
@@ -167,7 +173,7 @@ def practice_records(catalogue: Catalogue, practices: Iterable[dict], achievemen
             "calculated": rec is not None,
             "state": (workflow.get(code) or {}).get("state") or (rec or {}).get("state"),
             "total_points": None if rec is None else f"{Decimal(rec['total_points']):.2f}",
-            "max_points": f"{sum((Decimal(d['max_points']) for d in rec.get('domains', ())), Decimal(0)):g}" if rec else None,
+            "max_points": plain(sum((Decimal(d['max_points']) for d in rec.get('domains', ())), Decimal(0))) if rec else None,
             "payment_gbp": None if rec is None else rec["payment_gbp"],
             "aspiration_paid_gbp": ((rec or {}).get("aspiration") or {}).get("paid_gbp"),
             "aspiration": (rec or {}).get("aspiration"),

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from simulator.qof.catalogue import Catalogue, default_catalogue
 from simulator.reporting import charts
-from simulator.reporting.data import DATA, read_records, write_records
+from simulator.reporting.data import DATA, plain, read_records, write_records
 
 REJECTED_CHECK = "rejected submissions as expected"
 PAYMENT_STATES = ("Approved", "Payment Instructed")
@@ -149,7 +149,7 @@ def build_site(run_dir: Path, summary: dict | None = None, catalogue: Catalogue 
             html = practice_tpl.render(
                 p=r, run_id=summary["run_id"], root="../", missed=f"{missed:.2f}", lost=lost, ppp=ppp,
                 by_domain=[(d, groups[d]) for d in domain_order if d in groups], payment=_money(r["payment_gbp"]),
-                aspiration_expected=_money(asp.get("expected_gbp")),
+                aspiration_expected=_money(asp.get("expected_gbp")), money=_money,
                 charts=[("areas", charts.practice_areas(r["areas"]))] if r["areas"] else [])
             (run_dir / "practices" / f"{code}.html").write_text(html)
     for s in by_supplier.values():
@@ -170,7 +170,7 @@ def build_site(run_dir: Path, summary: dict | None = None, catalogue: Catalogue 
                 c=c, rows=members, awaiting=awaiting, run_id=summary["run_id"], root="../",
                 charts=[("ccg-payments", spec)]))
     n = max(n_calc, 1)
-    domains = [{"domain": k, "mean": f"{domain_sum[k] / n:.2f}", "max": f"{domain_max[k]:g}"} for k in domain_order]
+    domains = [{"domain": k, "mean": f"{domain_sum[k] / n:.2f}", "max": plain(domain_max[k])} for k in domain_order]
     thresholds = {c: (float(catalogue.indicators[c].lower), float(catalogue.indicators[c].upper))
                   for c in catalogue.indicators if c in by_ind and catalogue.indicators[c].lower is not None
                   and catalogue.indicators[c].upper is not None}
