@@ -7,6 +7,8 @@ Only chart positions are floats; every figure a person reads in a tooltip is CQR
 
 from __future__ import annotations
 
+import functools
+import json
 import statistics
 from collections import defaultdict
 from decimal import Decimal
@@ -22,7 +24,8 @@ PER_PRACTICE_LIMIT = 1500  # the prevalence plot draws at most this many practic
 def _spec(chart) -> dict:
     spec = chart.to_dict()
     spec.setdefault("config", {}).update({"view": {"stroke": None}, "axis": {"labelFontSize": 11, "titleFontSize": 12},
-                                          "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "top"}})
+                                          "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "top",
+                                                     "labelLimit": 0}})
     return spec
 
 
@@ -59,7 +62,7 @@ def achievement_distribution(by_indicator: dict[str, list[float]], thresholds: d
                                           tooltip=tip)
     med = base.mark_tick(thickness=2, size=12).encode(y=y, x="median:Q", color=alt.datum("median practice"),
                                                       tooltip=tip)
-    thr = alt.Chart(alt.Data(values=lines)).mark_tick(thickness=2, size=14).encode(
+    thr = alt.Chart(alt.Data(values=lines)).mark_tick(thickness=2, size=10).encode(
         y=y, x="pct:Q", color=colour, tooltip=["indicator:N", "key:N", alt.Tooltip("pct:Q", title="%")])
     chart = alt.layer(rng, box, med, thr).encode(color=colour).properties(
         width="container", height=max(120, 13 * len(rows)),
@@ -89,13 +92,19 @@ def payments_per_practice(rows: list[dict]) -> dict:
     data = [{"practice": r["practice_code"], "supplier": r["supplier"], "ccg": r["ccg_code"],
              "gbp": float(Decimal(r["payment_gbp"])), "payment": f"£{Decimal(r['payment_gbp']):,.2f}",
              "points": r["total_points"]} for r in rows if r["payment_gbp"] is not None]
-    labelled = len(data) <= LABELLED
+    supplier = alt.Color("supplier:N", title="GP-system supplier",
+                         scale=alt.Scale(domain=list(SUPPLIER_COLOURS), range=list(SUPPLIER_COLOURS.values())))
+    if len(data) > LABELLED:  # thousands of practices: how many were paid how much, a bar per £ band
+        chart = alt.Chart(alt.Data(values=data)).mark_bar().encode(
+            x=alt.X("gbp:Q", bin=alt.Bin(maxbins=60), title="achievement payment (£)", axis=alt.Axis(format=",.0f")),
+            y=alt.Y("count():Q", title="practices"), color=supplier,
+            tooltip=[alt.Tooltip("gbp:Q", bin=True, title="£ band", format=",.0f"), "supplier:N",
+                     alt.Tooltip("count():Q", title="practices")],
+        ).properties(width="container", height=260, title=f"Achievement payments of {len(data):,} practices")
+        return _spec(chart)
     chart = alt.Chart(alt.Data(values=data)).mark_bar().encode(
-        x=alt.X("practice:N", sort=None, title="practice" if labelled else f"{len(data):,} practices, by code",
-                axis=alt.Axis(labelAngle=-60) if labelled else None),
-        y=alt.Y("gbp:Q", title="achievement payment (£)", axis=alt.Axis(format=",.0f")),
-        color=alt.Color("supplier:N", title="GP-system supplier",
-                        scale=alt.Scale(domain=list(SUPPLIER_COLOURS), range=list(SUPPLIER_COLOURS.values()))),
+        x=alt.X("practice:N", sort=None, title="practice", axis=alt.Axis(labelAngle=-60)),
+        y=alt.Y("gbp:Q", title="achievement payment (£)", axis=alt.Axis(format=",.0f")), color=supplier,
         tooltip=["practice:N", "supplier:N", alt.Tooltip("ccg:N", title="commissioner"), "points:N", "payment:N"],
     ).properties(width="container", height=260, title="Achievement payment per practice")
     return _spec(chart)
@@ -127,7 +136,8 @@ def prevalence(rows: list[dict], national: dict[str, str], register_area: dict[s
                          "supplier": r["supplier"]})
     registers = sorted({d["register"] for d in data})
     pick = alt.param(name="register", value=registers[0] if registers else "",
-                     bind=alt.binding_select(options=registers, name="register "))
+                     bind=alt.binding_select(options=registers, labels=[f"{r} ({register_area.get(r, r)})" for r in registers],
+                                             name="Register shown: "))
     labelled = len(shown) <= LABELLED
     x = alt.X("practice:N", sort=None, title="practice" if labelled else f"{len(shown):,} practices, by code",
               axis=alt.Axis(labelAngle=-60) if labelled else None)
@@ -151,7 +161,22 @@ def prevalence(rows: list[dict], national: dict[str, str], register_area: dict[s
     chart = alt.vconcat(top, alt.layer(apdf, one)).add_params(pick).resolve_scale(color="independent")
     spec = _spec(chart)
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    spec["config"]["legend"]["orient"] = "right"
     return spec
+
+
+@functools.cache
+def _practice_areas_template() -> str:
+    """The per-practice plot built by Altair once (validating a spec costs ~50 ms: 8,000 pages would
+    spend minutes on it); each page gets a copy with its own data and height."""
+    chart = alt.Chart(alt.Data(values=[])).mark_bar().encode(
+        y=alt.Y("area:N", sort=None, title=None), x=alt.X("points:Q", stack="zero", title="QOF points"),
+        color=alt.Color("part:N", title="Key", scale=alt.Scale(domain=["points scored", "points missed"],
+                                                                range=[GREEN, RED])),
+        order=alt.Order("part:N", sort="descending"),
+        tooltip=["area:N", "domain:N", "part:N", alt.Tooltip("text:N", title="points")],
+    ).properties(width="container", height=100, title="Points scored and missed by area")
+    return json.dumps(_spec(chart))
 
 
 def practice_areas(areas: list[dict]) -> dict:
@@ -163,14 +188,10 @@ def practice_areas(areas: list[dict]) -> dict:
                      "text": f"{pts:.2f} of {mx.normalize():f}"})
         data.append({"area": a["area"], "domain": a["domain"], "part": "points missed", "points": float(mx - pts),
                      "text": f"{mx - pts:.2f} of {mx.normalize():f}"})
-    chart = alt.Chart(alt.Data(values=data)).mark_bar().encode(
-        y=alt.Y("area:N", sort=None, title=None), x=alt.X("points:Q", stack="zero", title="QOF points"),
-        color=alt.Color("part:N", title="Key", scale=alt.Scale(domain=["points scored", "points missed"],
-                                                                range=[GREEN, RED])),
-        order=alt.Order("part:N", sort="descending"),
-        tooltip=["area:N", "domain:N", "part:N", alt.Tooltip("text:N", title="points")],
-    ).properties(width="container", height=max(100, 16 * len(areas)), title="Points scored and missed by area")
-    return _spec(chart)
+    spec = json.loads(_practice_areas_template())
+    spec["data"] = {"values": data}
+    spec["height"] = max(100, 16 * len(areas))
+    return spec
 
 
 def load_over_time(rows: list[dict]) -> dict:

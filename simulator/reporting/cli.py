@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import sys
 import threading
 from pathlib import Path
 
@@ -46,7 +47,17 @@ def index(reports: Path = typer.Argument(Path("reports"), help="the reports fold
 def server(reports: Path, port: int = 0) -> http.server.ThreadingHTTPServer:
     """An HTTP server of ``reports`` on 127.0.0.1 (port 0: a free one), not yet serving."""
     handler = functools.partial(_Quiet, directory=str(Path(reports).resolve()))
-    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    return _Server(("127.0.0.1", port), handler)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """A browser that closes a connection mid-file (it often does, after a page has what it needs) is no error."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -157,14 +157,11 @@ def practice_records(catalogue: Catalogue, practices: Iterable[dict], achievemen
                 source = "—"
             pct, pts, full = _d(i["achievement_pct"]), Decimal(i["points"]), Decimal(d.points)
             missed = full - pts if i["status"] != "not_applicable" else Decimal(0)
-            indicators.append({
-                "ind_code": i["ind_code"], "domain": d.domain, "area": d.area, "wording": d.wording,
-                "status": i["status"], "source": source, "numerator": num, "denominator": den, "exceptions": exc,
-                "achieved": achieved,
-                "achievement_pct": None if pct is None else f"{pct:.1f}",
-                "lower": None if d.lower is None else plain(d.lower), "upper": None if d.upper is None else plain(d.upper),
-                "points": f"{pts:.2f}", "max_points": plain(full), "missed": f"{missed:.2f}",
-                "why": why_points(d, i["status"], pct, pts, achieved)})
+            indicators.append({  # only what CQRS and the extract said: the catalogue's words are added when rendered
+                "ind_code": i["ind_code"], "status": i["status"], "source": source, "numerator": num,
+                "denominator": den, "exceptions": exc, "achieved": achieved,
+                "achievement_pct": None if pct is None else f"{pct:.4f}", "points": f"{pts:.2f}",
+                "missed": f"{missed:.2f}"})
         list_size = (rec or {}).get("list_size") or body.get("list_size")
         prevalence = {rid: str(Decimal(n) / list_size) for rid, n in registers.items()} if list_size else {}
         yield {
@@ -178,7 +175,8 @@ def practice_records(catalogue: Catalogue, practices: Iterable[dict], achievemen
             "aspiration_paid_gbp": ((rec or {}).get("aspiration") or {}).get("paid_gbp"),
             "aspiration": (rec or {}).get("aspiration"),
             "net_gbp": (rec or {}).get("net_gbp"),
-            "domains": (rec or {}).get("domains", []), "areas": (rec or {}).get("areas", []),
+            "domains": [_short(d) for d in (rec or {}).get("domains", ())],
+            "areas": [_short(a) for a in (rec or {}).get("areas", ())],
             "indicators": indicators,
             "components": _factor_rows(catalogue, rec, registers, body.get("target_populations", {}), national, natp)
             if rec else [],
@@ -188,6 +186,22 @@ def practice_records(catalogue: Catalogue, practices: Iterable[dict], achievemen
             "registers": registers, "prevalence": prevalence,
             "target_populations": body.get("target_populations", {}),
         }
+
+
+def _short(row: dict) -> dict:
+    """An area's or domain's points to 2 decimals (the page's precision; the money keeps CQRS's own text)."""
+    return {**{k: v for k, v in row.items() if k not in ("points", "points_2dp")}, "points": row["points_2dp"]}
+
+
+def expand(indicator: dict, catalogue: Catalogue) -> dict:
+    """An indicator of a record with the catalogue's words and thresholds, and why it scored what it did."""
+    d = catalogue.indicators[indicator["ind_code"]]
+    pct = _d(indicator["achievement_pct"])
+    return {**indicator, "domain": d.domain, "area": d.area, "wording": d.wording,
+            "achievement_pct": None if pct is None else f"{pct:.1f}",
+            "lower": None if d.lower is None else plain(d.lower), "upper": None if d.upper is None else plain(d.upper),
+            "max_points": plain(d.points),
+            "why": why_points(d, indicator["status"], pct, Decimal(indicator["points"]), indicator["achieved"])}
 
 
 def write_records(path: Path, records: Iterable[dict]) -> int:

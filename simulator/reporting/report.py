@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from simulator.qof.catalogue import Catalogue, default_catalogue
 from simulator.reporting import charts
-from simulator.reporting.data import DATA, plain, read_records, write_records
+from simulator.reporting.data import DATA, expand, plain, read_records, write_records
 
 REJECTED_CHECK = "rejected submissions as expected"
 PAYMENT_STATES = ("Approved", "Payment Instructed")
@@ -141,6 +141,7 @@ def build_site(run_dir: Path, summary: dict | None = None, catalogue: Catalogue 
             s["changed"] += h["cqrs_sha256"] is not None and not h["same"]
         flow["paid"] += r["instruction"] is not None
         if pages:
+            r["indicators"] = [expand(i, catalogue) for i in r["indicators"]]
             lost = sorted((i for i in r["indicators"] if Decimal(i["missed"]) > 0), key=lambda i: -Decimal(i["missed"]))
             groups = defaultdict(list)
             for i in r["indicators"]:
