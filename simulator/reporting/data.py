@@ -102,7 +102,7 @@ def _factor_rows(catalogue: Catalogue, record: dict, registers: Mapping[str, int
             figures.append("paid by CPI: the extract carried no target population for this service")
         product = (pts or Decimal(0)) * ppp * factor
         rows.append({"name": name, "points": None if pts is None else f"{pts:.2f}", "ppp": f"{ppp:.2f}",
-                     "figures": figures, "amount_gbp": f"{amount:,.2f}", "amount_exact": str(amount),
+                     "figures": figures, "factor": f"{factor:.4f}", "amount_gbp": f"{amount:,.2f}", "amount_exact": str(amount),
                      "agrees": pts is not None and abs(product - amount) < Decimal("0.0001")})
     return rows
 
