@@ -13,10 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from simulator.reporting.cli import app as report_app
+
 app = typer.Typer(help="qofsim: the QOF 2012/13 GPES -> CQRS flow, simulated end to end on one machine.",
                   no_args_is_help=True, add_completion=False)
 console = Console()
 app.add_typer(__import__("simulator.conform.cli", fromlist=["app"]).app, name="conform")
+app.add_typer(report_app, name="report")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -99,7 +102,7 @@ def run(scenario: Path = typer.Argument(..., help="scenario YAML, e.g. scenarios
     console.print(table)
     for d in s["discrepancies"][:20]:
         console.print(f"[red]✗[/] {d['check']} {d['practice_code'] or ''}: {d['detail']}")
-    console.print(f"report: {result.run_dir / 'report.html'}")
+    console.print(f"report: {result.run_dir / 'index.html'}")
     if s["discrepancies"]:
         raise typer.Exit(1)
 

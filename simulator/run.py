@@ -233,6 +233,7 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
     run_dir = Path(reports_dir) / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     t = time.perf_counter()
     own_world = world_dir is None
     if own_world:
@@ -302,7 +303,12 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
     total_points = sum((Decimal(a["total_points"]) for a in achievements.values()), Decimal(0))
     total_pay = sum((Decimal(a["payment_gbp"]) for a in achievements.values()), Decimal("0.00"))
     database_url = w.file.services["cqrs"].database_url
+    verdict = "failed" if rec.discrepancies else "passed"
     summary = {
+        "kind": "run",  # the run index (qofsim report index) lists any folder whose summary.json has a kind
+        "title": f"{scenario.name}: {len(nation.practices):,} practices",
+        "verdict": verdict,
+        "started": started_at,
         "run_id": run_id,
         "scenario": scenario.name,
         "collection_id": flow["collection"]["collection_id"],
@@ -314,6 +320,7 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         "extracts_received": len(gather["receipts"]),
         "extracts_stored": len(gather["extracts"]),
         "extracts_rejected": sum(1 for o in final if o["status"] not in (200, 201)),
+        "extracts_rejected_expected": expected_rejections,
         "sends_retried": sum(1 for o in gather["outboxes"] if not o["final"]),
         "payment_instructions": len(flow["payment_run"].instructions),
         "gpes_requests": {r["supplier"]: r["status"] + (f": {r['reason']}" if r["reason"] else "")
@@ -329,6 +336,7 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         "total_payment_gbp": str(total_pay),
         "payment_instruction_file": _relative(Path(flow["payment_run"].file), run_dir),
         "national_prevalence": flow["calculation"]["national_prevalence"],
+        "national_average_target_population": flow["calculation"].get("national_average_target_population", {}),
         "database": "sqlite (one file per service)" if database_url.startswith("sqlite") else database_url.split(":")[0],
         "timings_s": {"generate": round(generate_s, 3), "up": round(up_s, 3),
                       **{k[:-2]: round(v, 3) for k, v in flow["timings"].items()},
@@ -336,12 +344,21 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
     }
     t = time.perf_counter()
     write_achievements(run_dir / "achievements.json", achievements)
-    from simulator.reporting.report import write_report  # matplotlib is slow to import: only when reporting
+    from simulator.reporting.data import practice_records
+    from simulator.reporting.report import write_report  # altair is slow to import: only when reporting
 
-    write_report(run_dir, summary, achievements, nation.practices, catalogue)
+    records = practice_records(
+        catalogue, nation.practices, achievements, gather["bodies"], gather["extracts"], gather["receipts"],
+        gather["outboxes"], gather["manual"], gather["workflow"],
+        [i.model_dump(mode="json") for i in flow["payment_run"].instructions],
+        summary["national_prevalence"], summary["national_average_target_population"])
+    write_report(run_dir, summary, records, catalogue, pages=scenario.report_pages)
     summary["timings_s"]["report"] = round(time.perf_counter() - t, 3)
     summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    from simulator.reporting.index import write_index
+
+    write_index(Path(reports_dir))
     return RunResult(run_dir, summary, achievements, nation)
 
 
@@ -400,7 +417,13 @@ def _gather(w: World, request_ids: list[str]) -> dict:
         code = json.loads(line)["practice_code"]
         if code in achievements:
             manual.put(code, line)
+    workflow = {}
+    for line in cqrs.workflow_all():
+        doc = json.loads(line)
+        if doc["practice_code"] in achievements:
+            workflow[doc["practice_code"]] = doc
     return {"extracts": extracts,
+            "workflow": workflow,
             "bodies": {extract_id: body for extract_id, _, body in cqrs.extract_bodies(request_ids)},
             "achievements": achievements,
             "manual": manual,

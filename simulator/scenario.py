@@ -43,6 +43,7 @@ class Scenario:
     expect: dict = field(default_factory=dict)
     suppliers: dict = field(default_factory=dict)  # supplier -> Personality (simulator/supplier/personality.py)
     collection_timeout_s: float = 600.0
+    report_pages: bool = True  # report.practice_pages: a page per practice and commissioner (linear in practices)
     path: Path | None = None
 
 
@@ -53,7 +54,7 @@ def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping")
     unknown = set(data) - {"name", "description", "population", "faults", "workflow", "oracle", "expect", "suppliers",
-                           "collection_timeout_s"}
+                           "collection_timeout_s", "report"}
     if unknown:
         raise fail(sorted(unknown)[0], "unknown field")
     pop = data.get("population") or {}
@@ -118,11 +119,17 @@ def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     timeout = data.get("collection_timeout_s", 600.0)
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
         raise fail("collection_timeout_s", f"seconds > 0, got {timeout!r}")
+    report = data.get("report") or {}
+    if not isinstance(report, dict) or set(report) - {"practice_pages"}:
+        raise fail("report", "a mapping with practice_pages: true|false")
+    pages = report.get("practice_pages", True)
+    if not isinstance(pages, bool):
+        raise fail("report.practice_pages", f"true or false, got {pages!r}")
     return Scenario(name=str(data.get("name") or source), description=str(data.get("description") or ""),
                     profile=str(pop.get("profile", "england-2012-13")), practices=n, seed=seed, list_size_range=rng,
                     faults=tuple(faults), record_faults=record_faults, declare=wf.get("declare", "all"), manual_entries=wf.get("manual_entries", "all"), approve=wf.get("approve", "all"),
                     oracle=oracle, oracle_sample=oracle_sample, oracle_seed=oracle_seed, expect={"missing": dict(missing)},
-                    suppliers=personalities, collection_timeout_s=float(timeout))
+                    suppliers=personalities, collection_timeout_s=float(timeout), report_pages=pages)
 
 
 def parse_oracle(raw, practices: int, population_seed: int, fail) -> tuple[bool, int | None, int]:

@@ -8,6 +8,7 @@ tests/bdd/test_features.py, so that `make test` and `qofsim bdd` run the very sa
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -103,12 +104,23 @@ def run(paths: list[Path] | None = None, tags: str | None = None, world: Path | 
                                          | {FRESH_TAG, READ_ONLY_TAG, "unit", "slow"})]
     say(f"{len(features)} feature files" + (f", tags {tags}" if tags else "")
         + (f", against the world in {world}" if world else ", each world brought up by the suite"))
+    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     code = subprocess.call(args, cwd=root, env=env)
     counts = summary_of(cucumber)
     from simulator.bdd.report import write_report
 
     write_report(cucumber, html, title="qofsim features", world=str(world) if world else None)
     sc = counts["scenarios"]
+    # what the reports index (qofsim report index) lists: kind, verdict, started, title, report
+    (out / "summary.json").write_text(json.dumps({
+        "kind": "bdd", "verdict": "passed" if code == 0 else ("no scenario" if code == 5 else "failed"),
+        "started": started_at, "title": "Gherkin features" + (f" ({tags})" if tags else ""), "report": "report.html",
+        "detail": f"{counts['features']} features, {sum(sc.values())} scenarios: {sc['passed']} passed, "
+                  f"{sc['failed']} failed, {sc['skipped']} skipped",
+        "exit": code, "counts": counts}, indent=2) + "\n")
+    from simulator.reporting.index import write_index
+
+    write_index(out.parent)
     say(f"{counts['features']} features, {sum(sc.values())} scenarios: {sc['passed']} passed, {sc['failed']} failed, "
         f"{sc['skipped']} skipped")
     for f in (cucumber, junit, html):

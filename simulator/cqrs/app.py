@@ -79,6 +79,11 @@ def create_app(cqrs: Cqrs) -> FastAPI:
         """Every calculated record (PracticeAchievement), by practice code."""
         return lines(cqrs.achievements_page(after, limit))
 
+    @app.get("/workflow", responses=ndjson)
+    def workflow_all(after: str = "", limit: int = Query(PAGE, ge=1, le=MAX_PAGE)):
+        """{practice_code, state, extract_id, history: [{at, from, to, why}]} per practice record, by practice code."""
+        return lines(cqrs.workflow_page(after, limit))
+
     @app.get("/manual-entries", responses=ndjson)
     def manual_entries_all(after: str = "", limit: int = Query(PAGE, ge=1, le=MAX_PAGE)):
         """{practice_code, entries} per practice that entered any, by practice code."""

@@ -133,6 +133,19 @@ class Cqrs:
             return [json.dumps({**{k: v for k, v in calc.items() if k != "stale"}, "state": state},
                                separators=(",", ":")).encode() for state, calc in rows]
 
+    def workflow_page(self, after: str = "", limit: int = PAGE) -> list[bytes]:
+        """{practice_code, state, extract_id, history} per practice record, by practice code: the moves
+        CQRS stored (calculated, declared by, approved/rejected by, paid; each with when), for reports."""
+        p = self.catalogue.parameters
+        with self.sessions() as s:
+            rows = s.execute(select(CqrsWorkflow.practice_code, CqrsWorkflow.state, CqrsWorkflow.extract_id,
+                                    CqrsWorkflow.history).where(
+                CqrsWorkflow.quality_service == self.config.quality_service,
+                CqrsWorkflow.achievement_date == p.achievement_date, CqrsWorkflow.practice_code > after)
+                .order_by(CqrsWorkflow.practice_code).limit(limit))
+            return [json.dumps({"practice_code": c, "state": st, "extract_id": x, "history": h or []},
+                               separators=(",", ":")).encode() for c, st, x, h in rows]
+
     def manual_entries_page(self, after: str = "", limit: int = PAGE) -> list[bytes]:
         """{practice_code, entries: [StoredManualEntry...]} per practice with entries, by practice code."""
         p = self.catalogue.parameters

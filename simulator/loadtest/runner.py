@@ -275,6 +275,7 @@ def run_load(opts: LoadOptions, argv: list[str], say: Say = print) -> tuple[int,
     if run_time_s <= 0:
         raise RefuseToStart("--run-time: must be more than 0 s")
     _locust()
+    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")  # for the reports index
     run_id = opts.run_id or f"{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}-{profile.name}"
     run_dir = Path(opts.out) / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -327,7 +328,13 @@ def run_load(opts: LoadOptions, argv: list[str], say: Say = print) -> tuple[int,
     stats = read_stats(run_dir)
     summary, failures = _summarise(opts, profile, run_id, run_dir, target, plan, run_time_s, peak, rc, tally, stats,
                                    outcome, rss.report(), timings, started, argv)
+    # what the reports index (qofsim report index) lists: kind, verdict, started, title, report
+    summary = {"kind": "load", "verdict": "failed" if failures else "passed", "started": started_at,
+               "title": f"load {profile.name}: {summary['practices']:,} practices", "report": "locust.html", **summary}
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    from simulator.reporting.index import write_index
+
+    write_index(Path(opts.out).parent)
     return (1 if failures else 0), summary
 
 

@@ -207,6 +207,10 @@ class CqrsClient(_Client):
         """Every calculated record, as one JSON document (bytes) each, by practice code."""
         return self._pages("/achievements", "practice_code", limit=limit)
 
+    def workflow_all(self, limit: int = 500):
+        """{practice_code, state, extract_id, history} (bytes) per practice record CQRS holds."""
+        return self._pages("/workflow", "practice_code", limit=limit)
+
     def manual_entries_all(self, limit: int = 500):
         """{practice_code, entries} (bytes) per practice that entered any."""
         return self._pages("/manual-entries", "practice_code", limit=limit)

@@ -43,9 +43,12 @@ def test_a_clean_run_reconciles_and_writes_its_report(tmp_path, db_url, monkeypa
     assert s["checks"]["supplier counts match the reference engine"] == 4
     assert Decimal(s["total_payment_gbp"]) > 0 and Decimal(s["total_payment_gbp"]).as_tuple().exponent == -2
     assert Decimal(s["total_points"]) > 0
-    html = (out / "report.html").read_text()
-    assert "Reconciled: no discrepancies" in html and "plots/points.png" in html
-    assert all((out / "plots" / f).stat().st_size > 1000 for f in ("points.png", "payments.png", "achievement.png"))
+    html = (out / "index.html").read_text()
+    assert "Reconciled: no discrepancies" in html and 'src="assets/vega.js"' in html
+    assert (out / "assets" / "vega.js").stat().st_size > 100_000  # the plots' library, inlined: nothing fetched
+    assert sorted(p.stem for p in (out / "practices").glob("*.html")) == sorted(s["oracle"]["sampled"])
+    assert s["kind"] == "run" and s["verdict"] == "passed" and s["extracts_rejected_expected"] == 0
+    assert "tiny: 4 practices" in (tmp_path / "reports" / "index.html").read_text()
     assert "discrepancies" in r.output
     assert s["database"] == ("postgresql+psycopg" if db_url.startswith("postgresql") else "sqlite (one file per service)")
 
