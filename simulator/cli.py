@@ -17,6 +17,10 @@ app = typer.Typer(help="qofsim: the QOF 2012/13 GPES -> CQRS flow, simulated end
                   no_args_is_help=True, add_completion=False)
 console = Console()
 
+from simulator.credentials_cli import app as credentials_app  # noqa: E402  (its own module: one line here)
+
+app.add_typer(credentials_app, name="credentials")
+
 
 def fail(message: str, code: int = 2) -> None:
     console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
@@ -160,13 +164,16 @@ def serve(service: str = typer.Argument(..., help="gpes, cqrs or supplier"),
           database_url: Optional[str] = typer.Option(None, "--database-url", help="SQLAlchemy URL (else the file's "
                                                      "or QOFSIM_<SERVICE>_DATABASE_URL)"),
           workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes (gpes, cqrs)"),
+          no_auth: bool = typer.Option(False, "--no-auth", help="take any call from anyone, as any role (a quick "
+                                       "look only; said loudly on start)"),
           log_level: str = typer.Option("warning", "--log-level")):
     """Run one service alone: GPES here and your own supplier elsewhere, or CQRS under --workers N."""
     from simulator.web.settings import ConfigError
     from simulator.world.serve import serve as do_serve
 
     try:
-        do_serve(service, config, {"port": port, "host": host, "database_url": database_url}, workers, log_level)
+        do_serve(service, config, {"port": port, "host": host, "database_url": database_url,
+                                   "no_auth": True if no_auth else None}, workers, log_level)
     except ConfigError as exc:
         fail(f"{service}: {exc}")
 

@@ -25,7 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionSpec, Receipt, sha256
-from simulator.contracts.errors import Conflict, ExtractInvalid, parse_extract
+from simulator.contracts.errors import Conflict, ExtractInvalid, Forbidden, parse_extract
+from simulator.contracts.headers import SHA_HEADER
 from simulator.db import GpesCollection, GpesReceipt, GpesRejection, GpesRequest, utcnow
 from simulator.gpes.forward import forward_many
 from simulator.gpes.validate import RequestView, check_against_spec
@@ -201,15 +202,26 @@ class Gpes:
 
     # ------------------------------------------------------------ extracts
 
-    def receive(self, body: bytes) -> tuple[Receipt, bool]:
+    def receive(self, body: bytes, claimed_sha: str | None = None, sender: str | None = None) -> tuple[Receipt, bool]:
         """Validate and store (the receipt row is the outbox row). Returns (receipt, created); a
-        resubmission of the same bytes returns the first receipt. The body is parsed once."""
+        resubmission of the same bytes returns the first receipt. The body is parsed once.
+        ``claimed_sha``: the checksum the sender sent (must match); ``sender``: the supplier whose
+        credential sent it, which must host the practice (403, nothing recorded, otherwise)."""
         digest = sha256(body)
         try:
+            if claimed_sha is not None and claimed_sha != digest:
+                raise ExtractInvalid([ErrorDetail(field=SHA_HEADER, reason=f"body checksum {digest} does not "
+                                                                           f"match the header {claimed_sha}")])
             x = parse_extract(body)
         except ExtractInvalid as exc:
             self._reject(body, digest, exc)
             raise
+        if sender is not None:
+            if x.supplier != sender:
+                raise Forbidden("supplier", f"supplier {sender} may not submit as {x.supplier}")
+            host = self.practice_supplier.get(x.practice_code)  # unknown to GPES: refused as invalid below
+            if host is not None and host != sender:
+                raise Forbidden("practice_code", f"{x.practice_code} is not a practice {sender} hosts")
         try:
             check_against_spec(x, self.spec, self.practice_supplier, self._request_view(x.request_id))
         except ExtractInvalid as exc:

@@ -28,11 +28,14 @@ class ServiceError(RuntimeError):
         self.body = body
 
 
-def new_session() -> requests.Session:
+def new_session(token: str | None = None) -> requests.Session:
     """A keep-alive session that ignores proxy variables: services meet on loopback only (and reading
-    the environment on every request costs more than the request)."""
+    the environment on every request costs more than the request). ``token``: the caller's bearer
+    credential, sent on every request of the session."""
     s = requests.Session()
     s.trust_env = False
+    if token:
+        s.headers["Authorization"] = f"Bearer {token}"
     return s
 
 
@@ -43,9 +46,10 @@ class Answer:
 
 
 class _Client:
-    def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float = 60.0):
+    def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float = 60.0,
+                 token: str | None = None):
         self.base_url = base_url.rstrip("/")
-        self.http = session or new_session()
+        self.http = session or new_session(token)
         self.timeout = timeout
 
     def _url(self, path: str) -> str:

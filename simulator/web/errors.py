@@ -6,11 +6,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from simulator.contracts.errors import Conflict, ExtractInvalid, loc
+from simulator.contracts.errors import Conflict, ExtractInvalid, Forbidden, loc
 
 
-def rejection(status: int, field: str, reason: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": [{"field": field, "reason": reason}]})
+class Refused(Exception):
+    """A request refused before the service looks at it (401, 403, 413, 415, 400), naming the field."""
+
+    def __init__(self, status: int, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.status, self.field, self.reason = status, field, reason
+
+
+def rejection(status: int, field: str, reason: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": [{"field": field, "reason": reason}]}, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -21,6 +29,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict):
         return rejection(409, "extract_id", str(exc))
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden):
+        return rejection(403, exc.field, exc.reason)
+
+    @app.exception_handler(Refused)
+    async def _refused(_: Request, exc: Refused):
+        return rejection(exc.status, exc.field, exc.reason,
+                         {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError):
