@@ -165,8 +165,13 @@ def bench_collection(extracts: int, workdir: str, clients: int = 8, gpes_workers
     world = launch(work / "world", configs, ports, "bench-collection", 7, str(templates.out_dir), registry,
                    workers={"gpes": gpes_workers})
     gpes_url = world.services["gpes"].url
+    from simulator.contracts.credentials import Issuer
+
+    signer = Issuer.from_file(Path(world.issuer.private_key))
+    as_supplier = {s: {"Authorization": f"Bearer {signer.issue('supplier', supplier=s)}"}
+                   for s in {r["supplier"] for r in registry}}
     try:
-        http = new_session()
+        http = new_session(signer.issue("gpes"))  # GPES's operator: requests, receipts, what CQRS holds
         requests_by_supplier = {}
         for sup in sorted({r["supplier"] for r in registry}):
             r = http.post(f"{gpes_url}/requests", json={"supplier": sup}, timeout=60)
@@ -176,7 +181,7 @@ def bench_collection(extracts: int, workdir: str, clients: int = 8, gpes_workers
         for i, p in enumerate(registry):
             c = template_counts[i % len(template_counts)]
             c = dataclasses.replace(c, practice_code=p["practice_code"])
-            bodies.append(build_extract(requests_by_supplier[p["supplier"]], c).canonical_bytes())
+            bodies.append((build_extract(requests_by_supplier[p["supplier"]], c).canonical_bytes(), p["supplier"]))
         procs = {n: psutil.Process(s.pid) for n, s in world.services.items()}
         peak = {n: 0 for n in procs}
         sampling = threading.Event()
@@ -202,12 +207,14 @@ def bench_collection(extracts: int, workdir: str, clients: int = 8, gpes_workers
         statuses: dict[int, int] = {}
         lock = threading.Lock()
 
-        def post(body: bytes) -> None:
+        def post(item: tuple[bytes, str]) -> None:
+            body, supplier = item
             if not hasattr(local, "http"):
                 local.http = new_session()
             t0 = time.time()
-            r = local.http.post(f"{gpes_url}/extracts", data=body,
-                                headers={"Content-Type": "application/json", "X-Content-SHA256": sha256(body)}, timeout=60)
+            r = local.http.post(f"{gpes_url}/extracts", data=body, timeout=60,
+                                headers={"Content-Type": "application/json", "X-Content-SHA256": sha256(body),
+                                         **as_supplier[supplier]})
             with lock:
                 sent_at[r.json().get("extract_id", "")] = t0
                 answered_ms.append((time.time() - t0) * 1000)

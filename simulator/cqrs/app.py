@@ -188,7 +188,7 @@ def create_app(cqrs: Cqrs, auth: Auth) -> FastAPI:
 
     @app.post("/practices/{practice_code}/approval")
     def decide(practice_code: str, body: ApprovalDecision, who: Principal = COMMISSIONER):
-        own_practice(who, practice_code, ccg_of)
+        """The caller decides as itself; whether it commissions the practice is the workflow's 403 (``approver``)."""
         if who.ccg is not None and body.approver != who.ccg:
             raise Refused(403, "approver", f"commissioner {who.ccg} may not decide as {body.approver}")
         before = audit.states(cqrs.sessions, [practice_code], service, when)

@@ -221,7 +221,7 @@ class Gpes:
                 raise Forbidden("supplier", f"supplier {sender} may not submit as {x.supplier}")
             host = self.practice_supplier.get(x.practice_code)  # unknown to GPES: refused as invalid below
             if host is not None and host != sender:
-                raise Forbidden("practice_code", f"{x.practice_code} is not a practice {sender} hosts")
+                raise Forbidden("practice_code", f"practice {x.practice_code} uses {host}, not {sender}")
         try:
             check_against_spec(x, self.spec, self.practice_supplier, self._request_view(x.request_id))
         except ExtractInvalid as exc:

@@ -66,7 +66,8 @@ def allow(*roles: str):
         except CredentialError as exc:
             raise Refused(401, "authorization", str(exc)) from None
         if p.role not in roles:
-            raise Refused(403, "role", f"a {p.role} may not {request.method} {request.url.path}: "
+            article = "an" if p.role[0] in "aeiou" else "a"
+            raise Refused(403, "role", f"{article} {p.role} may not {request.method} {request.url.path}: "
                                        f"only {' or '.join(roles)}")
         return p
 
