@@ -349,11 +349,22 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
     write_achievements(run_dir / "achievements.json", achievements)
     from simulator.reporting.report import write_report  # matplotlib is slow to import: only when reporting
 
-    write_report(run_dir, summary, achievements, nation.practices, catalogue)
+    write_report(run_dir, summary, achievements, nation.practices, catalogue, history=_history(gather["audit"]))
     summary["timings_s"]["report"] = round(time.perf_counter() - t, 3)
     summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return RunResult(run_dir, summary, achievements, nation)
+
+
+def _history(audit: list[dict] | None) -> dict[str, list[dict]] | None:
+    """practice -> its audit entries (who, when, what, before -> after), for the report's practice rows."""
+    if audit is None:
+        return None
+    out: dict[str, list[dict]] = {}
+    for a in audit:
+        if a["practice_code"]:
+            out.setdefault(a["practice_code"], []).append(a)
+    return out
 
 
 def _world_faults(w: World) -> list[dict]:
@@ -395,6 +406,9 @@ class JsonByKey(Mapping):
         return len(self._raw)
 
 
+HISTORY_PRACTICES = 500  # up to this many practices, the report shows each one's history from CQRS's audit log
+
+
 def _gather(w: World, request_ids: list[str]) -> dict:
     """Everything reconciliation reads, scoped to this collection's requests: read from CQRS a page
     of many practices at a time, each calculated record checked against its contract."""
@@ -416,7 +430,8 @@ def _gather(w: World, request_ids: list[str]) -> dict:
             "achievements": achievements,
             "manual": manual,
             "outboxes": [o for name in w.suppliers for o in w.supplier(name).outbox(request_ids)],
-            "receipts": w.gpes().receipts(request_ids)}
+            "receipts": w.gpes().receipts(request_ids),
+            "audit": cqrs.audit() if len(current) <= HISTORY_PRACTICES else None}
 
 
 def write_achievements(path: Path, achievements: JsonByKey) -> None:

@@ -59,7 +59,8 @@ def _achievement_plot(path: Path, achievements: dict[str, dict], catalogue: Cata
 
 
 def write_report(run_dir: Path, summary: dict, achievements: dict[str, dict], practices: list[dict],
-                 catalogue: Catalogue) -> Path:
+                 catalogue: Catalogue, history: dict[str, list[dict]] | None = None) -> Path:
+    """``history``: practice -> its entries in CQRS's audit log (None: too many practices to show)."""
     plots = run_dir / "plots"
     plots.mkdir(exist_ok=True)
     rows = []
@@ -88,7 +89,7 @@ def write_report(run_dir: Path, summary: dict, achievements: dict[str, dict], pr
         if r["points"] is not None:
             r["points"] = f"{Decimal(r['points']):.2f}"
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html", "htm", "xml", "j2"]))  # run.html.j2 too
-    html = env.get_template("run.html.j2").render(s=summary, rows=rows, domains=domain_rows)
+    html = env.get_template("run.html.j2").render(s=summary, rows=rows, domains=domain_rows, history=history)
     out = run_dir / "report.html"
     out.write_text(html)
     return out

@@ -209,6 +209,17 @@ class CqrsClient(_Client):
             x = json.loads(line)
             yield x["extract_id"], x["sha256"], x["body"].encode()
 
+    def audit(self, practice_code: str | None = None, limit: int = 2000) -> list[dict]:
+        """CQRS's audit log (the auditor's), oldest first, every page of it; ``practice_code``: that practice's."""
+        out: list[dict] = []
+        while True:
+            params = {"after": out[-1]["id"] if out else 0, "limit": limit,
+                      **({"practice_code": practice_code} if practice_code else {})}
+            page = self._ok(self.http.get(self._url("/audit"), params=params, timeout=self.timeout)).json()
+            out += page
+            if len(page) < limit:
+                return out
+
     def payment_run(self) -> PaymentRun:
         r = self._ok(self.http.post(self._url("/payment-runs"), timeout=max(self.timeout, LONG_S)), 201)
         return PaymentRun.model_validate_json(r.content)
