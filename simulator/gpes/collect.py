@@ -301,8 +301,12 @@ class Gpes:
                 raise ValueError(f"CQRS answered {len(answers)} results for {len(rows)} extracts")
         except (requests.RequestException, ServiceError, ValueError) as exc:
             status = getattr(exc, "status", None)
-            why = (f"CQRS answered {status}" if status else f"CQRS did not answer: {type(exc).__name__}")[:500]
-            answers = [{"status": status or 0, "why": why}] * len(rows)
+            why = (f"CQRS answered {status} to the batch: {getattr(exc, 'body', '')[:300]}" if status
+                   else f"CQRS did not answer: {type(exc).__name__}")[:500]
+            if status and 400 <= status < 500 and status not in (401, 403):
+                answers = [self._forward_one(body) for _, body, _ in rows]  # one bad extract holds up no other
+            else:  # no answer, 5xx, or GPES's own credential refused: every row retried later, the reason kept
+                answers = [{"status": 0, "why": why}] * len(rows)
         for (extract_id, _, attempts), a in zip(rows, answers):
             values: dict = {"forward_attempts": attempts + 1, "lease_until": None, "cqrs_status": a["status"] or None}
             if a["status"] in (200, 201):
@@ -325,6 +329,16 @@ class Gpes:
                 if extract_id not in acked:
                     s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id).values(**values))
         return len(acked)
+
+    def _forward_one(self, body: bytes) -> dict:
+        """One extract alone (POST /extracts), when CQRS refused the batch it was in as a whole."""
+        try:
+            a = self.cqrs.forward(body)
+        except requests.RequestException as exc:
+            return {"status": 0, "why": f"CQRS did not answer: {type(exc).__name__}"}
+        if a.status in (401, 403):
+            return {"status": 0, "why": f"CQRS answered {a.status}: {json.dumps(a.json)[:300]}"}
+        return {"status": a.status, "detail": (a.json or {}).get("detail") if isinstance(a.json, dict) else None}
 
     def retry_forwarding(self) -> int:
         """Make every pending extract due now (e.g. CQRS is back) and wake the forwarder; returns how many."""
