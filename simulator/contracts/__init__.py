@@ -72,8 +72,9 @@ class TargetPopulationSpec(_Closed):
     area: str = Field(description="the additional service it weights, e.g. Cervical screening")
     population: str = Field(description="who, in words, e.g. women aged 25-64")
     sex: Literal["F", "M"] | None = Field(default=None, description="F or M; null: both")
-    min_age: int = Field(default=0, ge=0, description="whole years on list_size_date, inclusive")
-    max_age: int | None = Field(default=None, ge=0, description="whole years on list_size_date, inclusive; null: none")
+    min_age: StrictInt = Field(default=0, ge=0, description="whole years on list_size_date, inclusive")
+    max_age: StrictInt | None = Field(default=None, ge=0, description="whole years on list_size_date, inclusive; "
+                                                                       "null: none")
 
 
 class ExtractionSpec(_Closed):

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from simulator.contracts import (AchievementSummary, ApprovalDecision, BulkApprovals, BulkDeclarations, BulkManualEntries,
                                  BulkResult, Declaration, ExtractBatch, ManualEntries, ManualEntryResult,
-                                 PaymentRun, PracticeAchievement, StoredManualEntry)
+                                 PaymentRun, PracticeAchievement, Receipt, StoredManualEntry)
 from simulator.contracts.credentials import Principal
 from simulator.contracts.headers import SHA_HEADER
 from simulator.cqrs import audit
@@ -82,9 +82,14 @@ def create_app(cqrs: Cqrs, auth: Auth) -> FastAPI:
         """Liveness and counts, for anyone (no credential: a world's supervisor asks it)."""
         return {"service": "cqrs", "ok": True, **cqrs.counts()}
 
-    @app.post("/extracts", status_code=201, responses={200: {"description": "already stored: the first receipt"}})
+    @app.post("/extracts", status_code=201, response_model=Receipt,
+              responses={200: {"description": "already stored: the first receipt", "model": Receipt},
+                         409: {"description": "this extract_id was stored with other content"}},
+              openapi_extra={"requestBody": {"required": True, "description": "the extract's exact bytes",
+                                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Extract"}}}}})
     async def receive(request: Request, who: Principal = GPES,
-                      checksum: str = Header(alias=SHA_HEADER, description="hex SHA-256 of the body")):
+                      checksum: str = Header(alias=SHA_HEADER, description="hex SHA-256 of the body",
+                                             pattern=r"^[0-9a-f]{64}$")):
         """One extract, forwarded by GPES (only GPES: an extract id is GPES's to give)."""
         body = await request.body()
         receipt, created = await run_in_threadpool(cqrs.ingest, body, checksum)
@@ -176,7 +181,9 @@ def create_app(cqrs: Cqrs, auth: Auth) -> FastAPI:
         own_practice(who, practice_code, ccg_of)
         return cqrs.manual_entries(practice_code)
 
-    @app.post("/practices/{practice_code}/declaration")
+    state_conflict = {409: {"description": "not in the state this step needs (the reason says which)"}}
+
+    @app.post("/practices/{practice_code}/declaration", responses=state_conflict)
     def declare(practice_code: str, body: Declaration, who: Principal = PRACTICE):
         own_practice(who, practice_code, ccg_of)
         before = audit.states(cqrs.sessions, [practice_code], service, when)
@@ -186,7 +193,7 @@ def create_app(cqrs: Cqrs, auth: Auth) -> FastAPI:
                        {practice_code: {"declared_by": body.declared_by}})
         return {"practice_code": practice_code, "state": state}
 
-    @app.post("/practices/{practice_code}/approval")
+    @app.post("/practices/{practice_code}/approval", responses=state_conflict)
     def decide(practice_code: str, body: ApprovalDecision, who: Principal = COMMISSIONER):
         """The caller decides as itself; whether it commissions the practice is the workflow's 403 (``approver``)."""
         if who.ccg is not None and body.approver != who.ccg:

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from simulator.contracts import Extract, ExtractionRequest, ExtractionSpec
+from simulator.contracts import Extract, ExtractionRequest, ExtractionSpec, Receipt
 from simulator.contracts.credentials import Principal
 from simulator.contracts.headers import SHA_HEADER
 from simulator.gpes.collect import Gpes
@@ -86,9 +86,14 @@ def create_app(gpes: Gpes, auth: Auth, background: bool = True) -> FastAPI:
         c = gpes.collection(collection_id)
         return c if c is not None else rejection(404, "collection_id", f"no collection {collection_id}")
 
-    @app.post("/extracts", status_code=201, responses={200: {"description": "already received: the first receipt"}})
+    @app.post("/extracts", status_code=201, response_model=Receipt,
+              responses={200: {"description": "already received: the first receipt", "model": Receipt},
+                         409: {"description": "this extract_id was received with other content"}},
+              openapi_extra={"requestBody": {"required": True, "description": "the extract's exact bytes",
+                                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Extract"}}}}})
     async def receive(request: Request, who: Principal = SUPPLIER,
-                      checksum: str = Header(alias=SHA_HEADER, description="hex SHA-256 of the body")):
+                      checksum: str = Header(alias=SHA_HEADER, description="hex SHA-256 of the body",
+                                             pattern=r"^[0-9a-f]{64}$")):
         """One extract from a supplier, for a practice it hosts (403 otherwise; nothing stored)."""
         body = await request.body()
         receipt, created = await run_in_threadpool(gpes.receive, body, checksum, who.supplier)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from simulator.contracts.errors import Conflict, ExtractInvalid, Forbidden, loc
 
@@ -38,6 +39,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _refused(_: Request, exc: Refused):
         return rejection(exc.status, exc.field, exc.reason,
                          {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException):  # Starlette's own 404 / 405, in qofsim's shape
+        field = {405: "method", 404: "path"}.get(exc.status_code, "request")
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:  # every method the path has (FastAPI answers for one route of several)
+            allowed = sorted({m for r in app.routes if getattr(r, "methods", None) and hasattr(r, "path_regex")
+                              and r.path_regex.match(request.url.path) for m in r.methods})
+            headers["Allow"] = ", ".join(allowed)
+        return rejection(exc.status_code, field, f"{request.method} {request.url.path}: {exc.detail}", headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError):

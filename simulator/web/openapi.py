@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from simulator.contracts import Rejection
+from simulator.contracts import Extract, Rejection
 
 REF = "#/components/schemas/Rejection"
 
@@ -33,6 +33,9 @@ def document_errors(app: FastAPI) -> None:
         full = Rejection.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(full.pop("$defs", {}))
         schemas["Rejection"] = full
+        extract = Extract.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(extract.pop("$defs", {}))
+        schemas["Extract"] = extract
         for name in ("HTTPValidationError", "ValidationError"):
             schemas.pop(name, None)
         for route in app.routes:
@@ -53,9 +56,10 @@ def document_errors(app: FastAPI) -> None:
                     errors |= {"400": "not UTF-8 or not JSON (the position given)", "413": "body over the limit",
                                "415": "not application/json"}
                 for status, text in errors.items():
-                    given = op["responses"].get(status, {})
-                    op["responses"][status] = {"description": given.get("description") or text,
-                                               "content": {"application/json": {"schema": {"$ref": REF}}}}
+                    op["responses"].setdefault(status, {"description": text})
+                for status, given in op["responses"].items():  # every error in the one shape qofsim sends
+                    if status.startswith("4"):
+                        given["content"] = {"application/json": {"schema": {"$ref": REF}}}
         app.openapi_schema = doc
         return doc
 
