@@ -174,6 +174,28 @@ class Extract(_Closed):
         return canonical_json(self.model_dump(mode="json"))
 
 
+def extract_schema(spec: "ExtractionSpec") -> dict:
+    """The Extract's JSON Schema for one published spec: everything JSON Schema can say that GPES checks
+    (the spec id and achievement date, exactly the spec's registers, indicator ids from the spec and
+    as many as it has, its target population groups). What it cannot say is left to GPES, naming the
+    field: a request GPES made, a practice of that supplier, each indicator once, numerator <=
+    denominator, registers <= list_size, and a count written as 5 rather than 5.0 (JSON Schema counts
+    5.0 as an integer; the contract refuses it, as JSON integers are what suppliers send)."""
+    out = Extract.model_json_schema()
+    p = out["properties"]
+    count = p["registers"]["additionalProperties"]
+    p["spec_id"] = {**p["spec_id"], "const": spec.spec_id}
+    p["achievement_date"] = {**p["achievement_date"], "const": spec.achievement_date.isoformat()}
+    p["registers"] = {**p["registers"], "properties": {r.id: count for r in spec.registers},
+                      "required": [r.id for r in spec.registers], "additionalProperties": False}
+    ids = [i.id for i in spec.indicators]
+    p["indicators"] = {**p["indicators"], "minItems": len(ids), "maxItems": len(ids)}
+    out["$defs"]["IndicatorCount"]["properties"]["id"] = {"title": "Id", "type": "string", "enum": ids}
+    groups = [t.group for t in spec.target_populations]
+    p["target_populations"] = {**p["target_populations"], "propertyNames": {"enum": groups}}
+    return out
+
+
 def canonical_json(obj) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
 

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from simulator.contracts import Extract, ExtractionRequest, ExtractionSpec, Receipt
+from simulator.contracts import ExtractionRequest, ExtractionSpec, Receipt, extract_schema
 from simulator.contracts.credentials import Principal
 from simulator.contracts.headers import SHA_HEADER
 from simulator.gpes.collect import Gpes
@@ -61,8 +61,8 @@ def create_app(gpes: Gpes, auth: Auth, background: bool = True) -> FastAPI:
 
     @app.get("/spec/schema", dependencies=[SPEC_READERS])
     def schema():
-        """JSON Schema of the extract suppliers send, generated from the contract."""
-        return Extract.model_json_schema()
+        """JSON Schema of the extract suppliers send for the published spec, generated from the contract."""
+        return extract_schema(gpes.spec)
 
     @app.post("/requests", status_code=201, response_model=ExtractionRequest, dependencies=[OPERATOR])
     def new_request(body: NewRequest):

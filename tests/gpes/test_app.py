@@ -222,3 +222,39 @@ def test_the_same_extract_submitted_at_once_from_many_threads_is_stored_once(ser
     assert len({a.json["sha256"] for a in answers}) == 1
     acknowledged(gpes, 1)
     assert len(gpes.receipts()) == len(cqrs.extracts()) == 1
+
+
+def test_the_published_schema_says_what_json_schema_can(services):
+    """GET /spec/schema for the published spec: a good extract passes it; each break JSON Schema can
+    express (a wrong spec id or date, a register missing or extra, an indicator not in the spec, one
+    too few or too many, a count out of bounds, an unknown field or target group) fails it, as the server
+    refuses it; what it cannot (a request GPES never made, numerator > denominator) is the server's alone."""
+    import jsonschema
+
+    gpes, _ = services
+    schema = requests.get(f"{gpes.base_url}/spec/schema", timeout=10, headers=bearer("supplier", supplier="TPP")).json()
+    check = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    good = extract(gpes.create_request("TPP").request_id)
+    assert list(check.iter_errors(good)) == []
+    breaks = [
+        lambda b: b.update(spec_id="QOF-2011-12"),
+        lambda b: b.update(achievement_date="2012-03-31"),
+        lambda b: b["registers"].pop("DM"),
+        lambda b: b["registers"].update(XYZ=1),
+        lambda b: b["indicators"].append({"id": "DM99", "numerator": 1, "denominator": 2, "exceptions": 0}),
+        lambda b: b["indicators"].pop(),
+        lambda b: b["indicators"][0].update(id="DM99"),
+        lambda b: b["indicators"][0].update(exceptions=-1),
+        lambda b: b["registers"].update(DM=2 ** 31),
+        lambda b: b.update(list_size=10 ** 30),
+        lambda b: b.update(nhs_number="9990001235"),
+        lambda b: b.update(practice_code="Ａ81001"),
+        lambda b: b.update(target_populations={"XX": 1}),
+        lambda b: b["indicators"][0].update(denominator=40.5),
+    ]
+    for n, change in enumerate(breaks):
+        body = json.loads(json.dumps(good))
+        change(body)
+        assert list(check.iter_errors(body)), f"break {n} passes the schema"
+        assert gpes.submit(canonical_json(body)).status == 422, f"break {n} passes the server"
+    assert gpes.submit(canonical_json(good)).status == 201  # and the good one, after them all, is taken
