@@ -259,6 +259,9 @@ def load(profile: str = typer.Argument(..., help="extraction-window, year-end-pe
                                                   "(qofsim up) instead of bringing one up"),
          host: Optional[str] = typer.Option(None, "--host", help="GPES's URL, for services started by other means"),
          cqrs_host: Optional[str] = typer.Option(None, "--cqrs-host", help="CQRS's URL (with --host)"),
+         issuer_key: Optional[Path] = typer.Option(None, "--issuer-key", envvar="QOFSIM_ISSUER_KEY",
+                                                   help="with --host: the private issuer key of the world those "
+                                                        "services trust (each user signs its role's credential)"),
          practices: Optional[int] = typer.Option(None, "--practices", min=1, help="practices (default: the profile's; "
                                                  "with --world/--host at most the world's)"),
          users: Optional[int] = typer.Option(None, "--users", min=1, help="peak users (default: the profile's)"),
@@ -284,7 +287,7 @@ def load(profile: str = typer.Argument(..., help="extraction-window, year-end-pe
         if worker:
             raise typer.Exit(run_worker(profile, master_host, master_port or 5557))
         code, s = run_load(LoadOptions(profile=profile, run_time=run_time, world=world_dir, host=host,
-                                       cqrs_host=cqrs_host, practices=practices, users=users, workers=workers,
+                                       cqrs_host=cqrs_host, issuer_key=issuer_key, practices=practices, users=users, workers=workers,
                                        remote_workers=remote_workers, master_host=master_host,
                                        master_port=master_port or (5557 if remote_workers else None), p95_ms=p95_ms,
                                        max_error_ratio=max_error_ratio, out=out, run_id=run_id, seed=seed),

@@ -93,14 +93,15 @@ def existing_world(directory: Path) -> Target:
                   issuer_key=Path(w.file.issuer.private_key) if w.file.issuer else None)
 
 
-def hosts(gpes_url: str, cqrs_url: str | None) -> Target:
+def hosts(gpes_url: str, cqrs_url: str | None, issuer_key: Path | None = None) -> Target:
     """Services at these URLs; the practices are those GPES names in a request for each supplier."""
     if not cqrs_url:
         raise TargetError("--host: give CQRS's URL too (--cqrs-host): the checks read what CQRS stored")
     _health(gpes_url, "GPES")
     _health(cqrs_url, "CQRS")
-    key = os.environ.get("QOFSIM_ISSUER_KEY")  # the private key of the world those services trust
-    target = Target("host", gpes_url.rstrip("/"), cqrs_url.rstrip("/"), [], issuer_key=Path(key) if key else None)
+    if issuer_key is not None and not Path(issuer_key).is_file():
+        raise TargetError(f"--issuer-key: no such file {issuer_key}")
+    target = Target("host", gpes_url.rstrip("/"), cqrs_url.rstrip("/"), [], issuer_key=issuer_key)
     gpes = target.gpes()
     practices = []
     for s in SUPPLIERS:
