@@ -93,7 +93,7 @@ def test_malformed_json_is_400_with_the_position(world):
         r = post(client, b'{"extract_id": "x-1",, }', who)
         assert r.status_code == 400
         assert r.json()["detail"] == [{"field": "body", "reason": "not JSON: Expecting property name enclosed in "
-                                                                  "double quotes at line 1 column 22 (char 21)"}]
+                                                                  "double quotes (line 1, column 22, char 21)"}]
         r = post(client, b'{"a": "\xff"}', who)
         assert r.status_code == 400 and r.json()["detail"][0]["reason"] == "not UTF-8 at byte 7"
     assert stored(gpes, cqrs) == (0, 0, 0)

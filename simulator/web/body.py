@@ -47,8 +47,8 @@ def check_json(body: bytes) -> None:
     try:
         json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant)
     except json.JSONDecodeError as exc:
-        raise BodyError(400, "body", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
-                                     f"(char {exc.pos})") from None
+        raise BodyError(400, "body", f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}, "
+                                     f"char {exc.pos})") from None
     except RecursionError:
         raise BodyError(422, "body", "nested too deeply to read") from None
     except BodyError:

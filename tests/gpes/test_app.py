@@ -152,7 +152,7 @@ def test_not_json_is_422(services):
     gpes, cqrs = services
     answer = gpes.submit(b"\x00not json")
     assert answer.status == 400 and answer.json["detail"] == [
-        {"field": "body", "reason": "not JSON: Expecting value at line 1 column 1 (char 0)"}]
+        {"field": "body", "reason": "not JSON: Expecting value (line 1, column 1, char 0)"}]
     assert nothing_stored(gpes, cqrs)
 
 
