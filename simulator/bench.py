@@ -181,8 +181,12 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
     world = launch(work / "world", configs, ports, "bench-collection", 7, str(templates.out_dir), registry,
                    workers={"gpes": gpes_workers})
     gpes_url = world.services["gpes"].url
+    from simulator.contracts.credentials import Issuer
+
+    signer = Issuer.from_file(Path(world.issuer.private_key))
+    tokens = {s: signer.issue("supplier", supplier=s) for s in {r["supplier"] for r in registry}}
     try:
-        http = new_session()
+        http = new_session(signer.issue("gpes"))  # GPES's operator: requests, receipts, what CQRS holds
         requests_by_supplier = {}
         for sup in sorted({r["supplier"] for r in registry}):
             r = http.post(f"{gpes_url}/requests", json={"supplier": sup}, timeout=60)
@@ -192,7 +196,7 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
         for i, p in enumerate(registry):
             c = template_counts[i % len(template_counts)]
             c = dataclasses.replace(c, practice_code=p["practice_code"])
-            bodies.append(build_extract(requests_by_supplier[p["supplier"]], c).canonical_bytes())
+            bodies.append((build_extract(requests_by_supplier[p["supplier"]], c).canonical_bytes(), p["supplier"]))
         procs = {n: psutil.Process(s.pid) for n, s in world.services.items()}
         peak = {n: 0 for n in procs}
         sampling = threading.Event()
@@ -222,20 +226,23 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
         statuses: dict[int, int] = {}
         lock = threading.Lock()
 
-        def post(numbered: tuple[int, list[bytes]]) -> None:
-            n, chunk = numbered
+        def post(numbered: tuple[int, tuple[str, list[bytes]]]) -> None:
+            n, (supplier, chunk) = numbered
             if not hasattr(local, "http"):
-                local.http = new_session()
+                local.http = {}
+            if supplier not in local.http:  # each supplier sends with its own credential
+                local.http[supplier] = new_session(tokens[supplier])
+            http_ = local.http[supplier]
             t0 = time.time()
             if rate:
                 due = wall0 + n * batch / rate
                 time.sleep(max(0.0, due - t0))
                 t0 = due
             if batch == 1:
-                a = post_extract(local.http, one_url, chunk[0])
+                a = post_extract(http_, one_url, chunk[0])
                 answers = [{"status": a.status, **(a.json or {})}]
             else:
-                a = post_extracts(local.http, batch_url, chunk)
+                a = post_extracts(http_, batch_url, chunk)
                 answers = a.json["results"] if a.status == 200 else [{"status": a.status}] * len(chunk)
             ms = (time.time() - t0) * 1000
             with lock:
@@ -246,7 +253,12 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
 
         any_request = next(iter(requests_by_supplier.values()))  # GPES takes every supplier's at the same URLs
         one_url, batch_url = any_request.submit_to, any_request.submit_batch_to
-        chunks = [bodies[i:i + batch] for i in range(0, len(bodies), batch)]
+        by_supplier: dict[str, list[tuple[int, bytes]]] = {}
+        for i, (body, supplier) in enumerate(bodies):
+            by_supplier.setdefault(supplier, []).append((i, body))
+        chunks = sorted(((mine[k][0], sup, [b for _, b in mine[k:k + batch]])  # in registry order: every
+                         for sup, mine in by_supplier.items() for k in range(0, len(mine), batch)))  # supplier at once
+        chunks = [(sup, chunk) for _, sup, chunk in chunks]
         start, wall0 = time.perf_counter(), time.time()
         with ThreadPoolExecutor(clients) as pool:
             list(pool.map(post, enumerate(chunks)))

@@ -21,6 +21,10 @@ console = Console()
 app.add_typer(__import__("simulator.conform.cli", fromlist=["app"]).app, name="conform")
 app.add_typer(report_app, name="report")
 
+from simulator.credentials_cli import app as credentials_app  # noqa: E402  (its own module: one line here)
+
+app.add_typer(credentials_app, name="credentials")
+
 
 def fail(message: str, code: int = 2) -> None:
     console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
@@ -164,13 +168,16 @@ def serve(service: str = typer.Argument(..., help="gpes, cqrs or supplier"),
           database_url: Optional[str] = typer.Option(None, "--database-url", help="SQLAlchemy URL (else the file's "
                                                      "or QOFSIM_<SERVICE>_DATABASE_URL)"),
           workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes (gpes, cqrs)"),
+          no_auth: bool = typer.Option(False, "--no-auth", help="take any call from anyone, as any role (a quick "
+                                       "look only; said loudly on start)"),
           log_level: str = typer.Option("warning", "--log-level")):
     """Run one service alone: GPES here and your own supplier elsewhere, or CQRS under --workers N."""
     from simulator.web.settings import ConfigError
     from simulator.world.serve import serve as do_serve
 
     try:
-        do_serve(service, config, {"port": port, "host": host, "database_url": database_url}, workers, log_level)
+        do_serve(service, config, {"port": port, "host": host, "database_url": database_url,
+                                   "no_auth": True if no_auth else None}, workers, log_level)
     except ConfigError as exc:
         fail(f"{service}: {exc}")
 
@@ -256,6 +263,9 @@ def load(profile: str = typer.Argument(..., help="extraction-window, year-end-pe
                                                   "(qofsim up) instead of bringing one up"),
          host: Optional[str] = typer.Option(None, "--host", help="GPES's URL, for services started by other means"),
          cqrs_host: Optional[str] = typer.Option(None, "--cqrs-host", help="CQRS's URL (with --host)"),
+         issuer_key: Optional[Path] = typer.Option(None, "--issuer-key", envvar="QOFSIM_ISSUER_KEY",
+                                                   help="with --host: the private issuer key of the world those "
+                                                        "services trust (each user signs its role's credential)"),
          practices: Optional[int] = typer.Option(None, "--practices", min=1, help="practices (default: the profile's; "
                                                  "with --world/--host at most the world's)"),
          users: Optional[int] = typer.Option(None, "--users", min=1, help="peak users (default: the profile's)"),
@@ -281,7 +291,7 @@ def load(profile: str = typer.Argument(..., help="extraction-window, year-end-pe
         if worker:
             raise typer.Exit(run_worker(profile, master_host, master_port or 5557))
         code, s = run_load(LoadOptions(profile=profile, run_time=run_time, world=world_dir, host=host,
-                                       cqrs_host=cqrs_host, practices=practices, users=users, workers=workers,
+                                       cqrs_host=cqrs_host, issuer_key=issuer_key, practices=practices, users=users, workers=workers,
                                        remote_workers=remote_workers, master_host=master_host,
                                        master_port=master_port or (5557 if remote_workers else None), p95_ms=p95_ms,
                                        max_error_ratio=max_error_ratio, out=out, run_id=run_id, seed=seed),

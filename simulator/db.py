@@ -156,6 +156,22 @@ class CqrsPaymentInstruction(Base):
     net_gbp: Mapped[str | None] = mapped_column(String(32), nullable=True)  # migration 0002
 
 
+class CqrsAudit(Base):
+    """One state change or manual entry at CQRS (migration 0008): who (role and identity), when, what,
+    the state before and after. Written in the transaction of the change it records (or just after,
+    for a whole request's worth); read by the auditor at GET /audit."""
+
+    __tablename__ = "cqrs_audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    role: Mapped[str] = mapped_column(String(16))
+    identity: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    practice_code: Mapped[str | None] = mapped_column(String(8), index=True, nullable=True)
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
 class CqrsManualEntry(Base):
     """A practice-entered value for a non-extracted indicator (migration 0002). One row per
     practice x service x achievement date x indicator: a new entry replaces the previous one."""

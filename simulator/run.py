@@ -158,10 +158,19 @@ def _all_done(step: str, result) -> None:
             f"{o.practice_code} {o.status} {o.detail[0].field}: {o.detail[0].reason}" for o in refused[:5]))
 
 
+def _as_each_practice(w: World, codes: list[str], step, threads: int = 4) -> None:
+    """``step(client, practice)`` for each practice, each with a CQRS client holding that practice's
+    own credential (a practice acts only for itself), a few at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda p: step(w.cqrs("practice", practice=p), p), codes))
+
+
 def exercise(w: World, scenario: Scenario, say: Say, catalogue: Catalogue) -> dict:
     """Drive the flow over HTTP; returns what each step answered."""
     timings: dict[str, float] = {}
-    gpes, cqrs = w.gpes(), w.cqrs()
+    gpes, cqrs, finance = w.gpes(), w.cqrs("auditor"), w.cqrs("finance")
     t = time.perf_counter()
     spec = gpes.spec()
     started = gpes.start_collection()
@@ -173,25 +182,27 @@ def exercise(w: World, scenario: Scenario, say: Say, catalogue: Catalogue) -> di
     say("Collected: " + ", ".join(f"{n} {k}" for k, n in sorted(collection["tally"].items())))
     held = sorted({x["practice_code"] for x in cqrs.extracts(request_ids) if x["current"]})
     t = time.perf_counter()
-    if scenario.manual_entries == "all":
-        for batch in _batches(held):
-            _all_done("manual entries", cqrs.enter_manual_many([(p, manual_entries(catalogue, p, scenario.seed))
-                                                                for p in batch]))
+    if scenario.manual_entries == "all":  # each practice enters its own, with its own credential
+        _as_each_practice(w, held, lambda c, p: _all_done(
+            "manual entries", c.enter_manual_many([(p, manual_entries(catalogue, p, scenario.seed))])))
         say(f"{len(held)} practices entered their {len(manual_indicators(catalogue))} manual indicators")
     timings["manual_entries_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    calc = cqrs.calculate()
+    calc = finance.calculate()
     timings["calculate_s"] = time.perf_counter() - t
     say(f"CQRS calculated {calc['calculated']} practices")
     t = time.perf_counter()
     commissioner = {p.practice_code: p.ccg_code for p in w.file.practices}
     if scenario.declare == "all":
-        for batch in _batches(held):
-            _all_done("declarations", cqrs.declare_many([(p, f"{p}-practice-manager") for p in batch]))
-        if scenario.approve == "all":
-            for batch in _batches(held):
-                _all_done("approvals", cqrs.decide_many([(p, commissioner[p], "approve", "") for p in batch]))
-    pay = cqrs.payment_run()
+        _as_each_practice(w, held, lambda c, p: _all_done(
+            "declarations", c.declare_many([(p, f"{p}-practice-manager")])))
+        if scenario.approve == "all":  # each commissioner approves its own practices, in bulk
+            for ccg in sorted({commissioner[p] for p in held}):
+                mine = [p for p in held if commissioner[p] == ccg]
+                for batch in _batches(mine):
+                    _all_done("approvals", w.cqrs("commissioner", ccg=ccg).decide_many(
+                        [(p, ccg, "approve", "") for p in batch]))
+    pay = finance.payment_run()
     timings["workflow_s"] = time.perf_counter() - t
     say(f"CQRS issued {len(pay.instructions)} payment instructions, £{pay.total_gbp}")
     return {"collection": collection, "request_ids": request_ids, "calculation": calc, "payment_run": pay,
@@ -362,6 +373,17 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
     return RunResult(run_dir, summary, achievements, nation)
 
 
+def _history(audit: list[dict] | None) -> dict[str, list[dict]] | None:
+    """practice -> its audit entries (who, when, what, before -> after), for the report's practice rows."""
+    if audit is None:
+        return None
+    out: dict[str, list[dict]] = {}
+    for a in audit:
+        if a["practice_code"]:
+            out.setdefault(a["practice_code"], []).append(a)
+    return out
+
+
 def _world_faults(w: World) -> list[dict]:
     """The supplier faults a running world was started with (each supplier's configuration file)."""
     from simulator.supplier.config import SupplierConfig
@@ -401,6 +423,9 @@ class JsonByKey(Mapping):
         return len(self._raw)
 
 
+HISTORY_PRACTICES = 500  # up to this many practices, the report shows each one's history from CQRS's audit log
+
+
 def _gather(w: World, request_ids: list[str]) -> dict:
     """Everything reconciliation reads, scoped to this collection's requests: read from CQRS a page
     of many practices at a time, each calculated record checked against its contract."""
@@ -428,7 +453,8 @@ def _gather(w: World, request_ids: list[str]) -> dict:
             "achievements": achievements,
             "manual": manual,
             "outboxes": [o for name in w.suppliers for o in w.supplier(name).outbox(request_ids)],
-            "receipts": w.gpes().receipts(request_ids)}
+            "receipts": w.gpes().receipts(request_ids),
+            "audit": cqrs.audit() if len(current) <= HISTORY_PRACTICES else None}
 
 
 def write_achievements(path: Path, achievements: JsonByKey) -> None:

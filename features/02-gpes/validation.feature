@@ -39,7 +39,7 @@ Feature: GPES refuses an extract that breaks the contract, the published spec or
       | a list size of 1500.5                | list_size           | valid integer                         |
       | a DM register larger than the list   | registers.DM        | is above list_size                    |
       | an NHS number                        | nhs_number          | Extra inputs are not permitted        |
-      | a body that is not JSON              | body                | Invalid JSON                          |
+      | a body that is not JSON              | body                | not JSON: Unterminated string         |
 
   Scenario: GPES accepts a valid extract, and answers a resend of it as it answered the first
     When TPP sends GPES a valid extract for A81002

@@ -38,7 +38,8 @@ class CommissionerUser(FastHttpUser):
     def _decide(self, p: str, approver: str, decision: str, reason: str = "", name: str | None = None):
         return self.client.post(f"/practices/{p}/approval", json={"approver": approver, "decision": decision,
                                                                    "reason": reason},
-                                name=name or f"POST /practices/[p]/approval ({decision})", catch_response=True)
+                                name=name or f"POST /practices/[p]/approval ({decision})", catch_response=True,
+                                headers=STATE.plan.auth("commissioner", ccg=approver))  # each CCG as itself
 
     @task
     def decide(self):

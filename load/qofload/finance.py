@@ -26,7 +26,8 @@ class FinanceUser(FastHttpUser):
 
     @task
     def pay(self):
-        with self.client.post("/payment-runs", name="POST /payment-runs", catch_response=True) as r:
+        with self.client.post("/payment-runs", name="POST /payment-runs", catch_response=True,
+                              headers=STATE.plan.auth("finance")) as r:
             if r.status_code != 201:
                 r.failure(f"payment run answered {r.status_code}: {(r.text or '')[:200]}")
                 return

@@ -48,7 +48,12 @@ class _CqrsUser(FastHttpUser):
             raise StopUser("no plan, or no practices in this share")
 
     def view(self, practice: str) -> None:
-        self.client.get(f"/practices/{practice}/achievement/summary", name="GET /practices/[p]/achievement/summary")
+        self.client.get(f"/practices/{practice}/achievement/summary", name="GET /practices/[p]/achievement/summary",
+                        headers=self.as_practice(practice))
+
+    def as_practice(self, practice: str) -> dict:
+        """Each practice acts with its own credential (it may read and declare only its own)."""
+        return STATE.plan.auth("practice", practice=practice)
 
 
 class PracticeUser(_CqrsUser):
@@ -62,13 +67,14 @@ class PracticeUser(_CqrsUser):
             return self.view(self.rng.choice(STATE.mine)[0])
         p = STATE.to_declare.popleft()
         with self.client.get(f"/practices/{p}/achievement", name="GET /practices/[p]/achievement",
-                             catch_response=True) as r:
+                             catch_response=True, headers=self.as_practice(p)) as r:
             state = (r.json() or {}).get("state") if r.status_code == 200 else None
             if state != AWAITING_SP:
                 r.failure(f"{p}: {r.status_code} {state!r}, expected {AWAITING_SP!r} before declaring")
                 return
         with self.client.post(f"/practices/{p}/declaration", json={"declared_by": f"{p}-practice-manager"},
-                              name="POST /practices/[p]/declaration", catch_response=True) as r:
+                              name="POST /practices/[p]/declaration", catch_response=True,
+                              headers=self.as_practice(p)) as r:
             if r.status_code == 200 and (r.json() or {}).get("state") == AWAITING_CO:
                 STATE.tally.event(p, "declared")
                 STATE.to_approve.append(p)
@@ -100,7 +106,7 @@ class ManualEntryUser(_CqrsUser):
         self.busy.add(p)
         try:
             with self.client.post(f"/practices/{p}/manual-entries", data=manual_body(p, STATE.plan.seed + rnd),
-                                  headers=JSON, name=name, catch_response=True) as r:
+                                  headers={**JSON, **self.as_practice(p)}, name=name, catch_response=True) as r:
                 if r.status_code not in (200, 201):
                     r.failure(f"{p}: {r.status_code}: {(r.text or '')[:200]}")
                     return
@@ -131,4 +137,5 @@ class ManualEntryUser(_CqrsUser):
     def review(self):
         if STATE.tally.manual:
             p = self.rng.choice(list(STATE.tally.manual))
-            self.client.get(f"/practices/{p}/manual-entries", name="GET /practices/[p]/manual-entries")
+            self.client.get(f"/practices/{p}/manual-entries", name="GET /practices/[p]/manual-entries",
+                            headers=self.as_practice(p))

@@ -31,16 +31,17 @@ class SupplierUser(FastHttpUser):
     def __init__(self, environment):
         self.host = STATE.plan.gpes_url if STATE.plan else "http://127.0.0.1:9"
         super().__init__(environment)
-        self.recent: deque[tuple[str, bytes]] = deque(maxlen=16)
+        self.recent: deque[tuple[str, bytes, str]] = deque(maxlen=16)
         self.rng = random.Random()
 
     def on_start(self):
         if STATE.plan is None:
             raise StopUser("no plan (qofsim-plan never arrived)")
 
-    def _post(self, body: bytes, name: str):
+    def _post(self, body: bytes, name: str, supplier: str):
         return self.client.post("/extracts", data=body, name=name, catch_response=True,
-                                headers={"Content-Type": JSON, "X-Content-SHA256": sha256(body)})
+                                headers={"Content-Type": JSON, "X-Content-SHA256": sha256(body),
+                                         **STATE.plan.auth("supplier", supplier=supplier)})
 
     @task
     def submit(self):
@@ -51,17 +52,17 @@ class SupplierUser(FastHttpUser):
             raise StopUser("no practices in this share")
         extract_id = str(uuid.uuid4())
         body = STATE.plan.body(row[0], extract_id)
-        with self._post(body, "POST /extracts (new)") as r:
+        with self._post(body, "POST /extracts (new)", row[1]) as r:
             if r.status_code == 201:
                 STATE.tally.accepted[extract_id] = [row[0], sha256(body)]
-                self.recent.append((extract_id, body))
+                self.recent.append((extract_id, body, row[1]))
                 r.success()
             else:
                 r.failure(f"{r.status_code}, expected 201: {(r.text or '')[:200]}")
 
     def resend(self):
-        extract_id, body = self.rng.choice(self.recent)
-        with self._post(body, "POST /extracts (resend)") as r:
+        extract_id, body, supplier = self.rng.choice(self.recent)
+        with self._post(body, "POST /extracts (resend)", supplier) as r:
             if r.status_code == 200 and (r.json() or {}).get("extract_id") == extract_id:
                 STATE.tally.resent += 1
                 r.success()

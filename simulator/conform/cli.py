@@ -65,6 +65,9 @@ def check(population: Path = typer.Option(..., "--population", help="a folder fr
           supplier: Optional[str] = typer.Option(None, "--supplier", help="with --url: which supplier it is "
                                                                           "(default: its /health says)"),
           timeout: float = typer.Option(120.0, "--timeout", help="with --url: seconds to wait for every extract"),
+          token: Optional[str] = typer.Option(None, "--token", envvar="QOFSIM_TOKEN",
+                                              help="with --url: a GPES bearer token for the supplier "
+                                                   "(`qofsim credentials issue gpes --world DIR`)"),
           report: Path = typer.Option(Path("reports/conform"), "--report", help="folder for report.html, junit.xml, "
                                                                                  "verdicts.json")):
     """Check extracts (files or a live supplier): schema, completeness, GPES's invariants, counts against the
@@ -87,7 +90,7 @@ def check(population: Path = typer.Option(..., "--population", help="a folder fr
         from simulator.conform.live import collect
 
         try:
-            name, bodies = collect(population, url, supplier, timeout)
+            name, bodies = collect(population, url, supplier, timeout, token)
         except (requests.RequestException, ValueError, RuntimeError) as exc:
             _refuse(f"--url {url}: {exc}")
         result = kit.check(cat, population, bodies, url, suppliers=[name])

@@ -66,8 +66,10 @@ def supplier_of(url: str) -> str:
     return name.removeprefix("supplier-")
 
 
-def collect(population: Path, url: str, supplier: str | None = None, timeout_s: float = 120.0) -> tuple[str, dict[str, bytes]]:
-    """(supplier, practice -> extract body) from a live supplier over the population's practices."""
+def collect(population: Path, url: str, supplier: str | None = None, timeout_s: float = 120.0,
+            token: str | None = None) -> tuple[str, dict[str, bytes]]:
+    """(supplier, practice -> extract body) from a live supplier over the population's practices, asked as
+    GPES asks (``token``: a GPES credential, which a supplier with authentication on requires)."""
     supplier = supplier or supplier_of(url)
     inbox = _Inbox()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(inbox))
@@ -78,7 +80,8 @@ def collect(population: Path, url: str, supplier: str | None = None, timeout_s: 
             update={"submit_to": f"http://127.0.0.1:{server.server_address[1]}/extracts",
                     "request_id": f"conform-{supplier}-{int(time.time())}"})
         r = requests.post(url.rstrip("/") + "/extraction-requests", data=request.model_dump_json(),
-                          headers={"Content-Type": "application/json"}, timeout=30)
+                          headers={"Content-Type": "application/json",
+                                   **({"Authorization": f"Bearer {token}"} if token else {})}, timeout=30)
         if r.status_code != 202:
             raise RuntimeError(f"{url} refused the extraction request: {r.status_code} {r.text[:500]}")
         deadline = time.monotonic() + timeout_s

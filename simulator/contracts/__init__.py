@@ -72,8 +72,9 @@ class TargetPopulationSpec(_Closed):
     area: str = Field(description="the additional service it weights, e.g. Cervical screening")
     population: str = Field(description="who, in words, e.g. women aged 25-64")
     sex: Literal["F", "M"] | None = Field(default=None, description="F or M; null: both")
-    min_age: int = Field(default=0, ge=0, description="whole years on list_size_date, inclusive")
-    max_age: int | None = Field(default=None, ge=0, description="whole years on list_size_date, inclusive; null: none")
+    min_age: StrictInt = Field(default=0, ge=0, description="whole years on list_size_date, inclusive")
+    max_age: StrictInt | None = Field(default=None, ge=0, description="whole years on list_size_date, inclusive; "
+                                                                       "null: none")
 
 
 class ExtractionSpec(_Closed):
@@ -173,6 +174,31 @@ class Extract(_Closed):
     def canonical_bytes(self) -> bytes:
         """The bytes a supplier sends: sorted keys, no spaces; what every checksum is taken over."""
         return canonical_json(self.model_dump(mode="json"))
+
+
+def extract_schema(spec: "ExtractionSpec") -> dict:
+    """The Extract's JSON Schema for one published spec: everything JSON Schema can say that GPES checks
+    (the spec id and achievement date, exactly the spec's registers, indicator ids from the spec and
+    as many as it has, its target population groups). What it cannot say is left to GPES, naming the
+    field: a request GPES made, a practice of that supplier, each indicator once, numerator <=
+    denominator, registers <= list_size, and a count written as 5 rather than 5.0 (JSON Schema counts
+    5.0 as an integer; the contract refuses it, as JSON integers are what suppliers send)."""
+    out = Extract.model_json_schema()
+    p = out["properties"]
+    count = p["registers"]["additionalProperties"]
+    p["spec_id"] = {**p["spec_id"], "const": spec.spec_id}
+    p["achievement_date"] = {**p["achievement_date"], "const": spec.achievement_date.isoformat()}
+    p["registers"] = {**p["registers"], "properties": {r.id: count for r in spec.registers},
+                      "required": [r.id for r in spec.registers], "additionalProperties": False}
+    ids = [i.id for i in spec.indicators]
+    p["indicators"] = {**p["indicators"], "minItems": len(ids), "maxItems": len(ids)}
+    out["$defs"]["IndicatorCount"]["properties"]["id"] = {"title": "Id", "type": "string", "enum": ids}
+    groups = [t.group for t in spec.target_populations]
+    p["target_populations"] = {**p["target_populations"], "propertyNames": {"enum": groups}}
+    out["$id"] = f"urn:qofsim:extract:{spec.spec_id}"
+    out["description"] = (out.get("description", "") + "\n\nEnforced by GPES beyond this schema:\n"
+                          + "\n".join(f"- {x}" for x in SCHEMA_CANNOT_SAY))
+    return out
 
 
 def canonical_json(obj) -> bytes:
@@ -485,26 +511,6 @@ SCHEMA_CANNOT_SAY = (
     "practice_code one of the supplier's practices in the extraction request",
 )
 """What GPES enforces that JSON Schema cannot express; listed in the published schema's description."""
-
-
-def extract_schema(spec: ExtractionSpec) -> dict:
-    """The Extract's JSON Schema for one published spec: on top of the contract's types and signs,
-    indicator ids an enum of the spec's, every register required and no other, the target population
-    groups and the spec's id and date fixed; what JSON Schema cannot say is listed in its description
-    (GPES checks those, and so does the conformance kit)."""
-    sch = Extract.model_json_schema()
-    props, ind = sch["properties"], sch["$defs"]["IndicatorCount"]["properties"]
-    ind["id"]["enum"] = [i.id for i in spec.indicators]
-    regs = [r.id for r in spec.registers]
-    props["registers"].update({"required": regs, "propertyNames": {"enum": regs}, "additionalProperties": True})
-    props["indicators"].update({"minItems": len(spec.indicators), "maxItems": len(spec.indicators)})
-    props["target_populations"]["propertyNames"] = {"enum": [t.group for t in spec.target_populations]}
-    props["spec_id"]["const"] = spec.spec_id
-    props["achievement_date"]["const"] = spec.achievement_date.isoformat()
-    sch["$id"] = f"urn:qofsim:extract:{spec.spec_id}"
-    sch["description"] = (sch.get("description", "") + "\n\nEnforced by GPES beyond this schema:\n"
-                          + "\n".join(f"- {x}" for x in SCHEMA_CANNOT_SAY))
-    return sch
 
 
 def implausible(x, spec: ExtractionSpec) -> list[str]:

@@ -19,6 +19,14 @@ class Conflict(Exception):
     """The same extract_id arrived again with different content (HTTP 409 naming extract_id)."""
 
 
+class Forbidden(Exception):
+    """The caller may not do this to this thing (HTTP 403 naming the field and why)."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
 class ExtractInvalid(Exception):
     def __init__(self, errors: list[ErrorDetail]):
         super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))

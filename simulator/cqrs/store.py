@@ -10,6 +10,8 @@ a concurrent one, it is stored again, superseding the winner.
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +21,9 @@ from simulator.contracts.errors import Conflict, ExtractInvalid, ExtractRead, re
 from simulator.contracts.headers import SHA_HEADER
 from simulator.cqrs.longformat import extract_to_rows
 from simulator.db import CqrsExtract, CqrsWorkflow, utcnow
+
+
+log = logging.getLogger("qofsim.cqrs")
 
 
 def _receipt(row: CqrsExtract) -> Receipt:
@@ -150,17 +155,23 @@ def ingest_many(sessions: sessionmaker, items: list[tuple[bytes, str | None]], r
             else:  # in practice order (two batches lock practices alike: no deadlock), then arrival order
                 for _, x, body, digest in sorted(fresh, key=lambda f: f[1].practice_code):
                     _store(s, x, body, digest, register_indicator, received_at)
-    except IntegrityError:  # a concurrent twin: judge them one by one
+    except Exception:  # a concurrent twin, or one extract the store will not take: judge them one by one
         for n, x, body, digest in fresh:
             try:
                 _, created = ingest(sessions, body, digest, register_indicator, known_practices)
-                results[n] = {"status": 201 if created else 200, "extract_id": x.extract_id, "detail": None}
+                results[n] = {"status": 201 if created else 200, "extract_id": x.extract_id, "detail": None,
+                              "practice_code": x.practice_code, "sha256": digest}
             except Conflict as exc:
                 results[n] = {"status": 409, "extract_id": x.extract_id,
                               "detail": [{"field": "extract_id", "reason": str(exc)}]}
+            except Exception as exc:  # this one only: answered 503 (GPES retries it), the others stand
+                log.exception("storing extract %s failed", x.extract_id)
+                results[n] = {"status": 503, "extract_id": x.extract_id,
+                              "detail": [{"field": "extract_id", "reason": f"not stored: {type(exc).__name__}"}]}
         return results
-    for n, x, _, _ in fresh:
-        results[n] = {"status": 201, "extract_id": x.extract_id, "detail": None}
+    for n, x, _, digest in fresh:
+        results[n] = {"status": 201, "extract_id": x.extract_id, "detail": None, "practice_code": x.practice_code,
+                      "sha256": digest}
     return results
 
 

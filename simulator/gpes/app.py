@@ -1,17 +1,32 @@
-"""GPES's HTTP face (FastAPI) over :class:`simulator.gpes.collect.Gpes`."""
+"""GPES's HTTP face (FastAPI) over :class:`simulator.gpes.collect.Gpes`.
+
+Suppliers submit extracts (each only for the practices it hosts); the GPES operator starts
+collections and requests; the auditor reads. Every route but /health names the roles it admits."""
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from simulator.contracts import BatchAnswer, ExtractBatch, ExtractionRequest, ExtractionSpec, extract_schema
+from simulator.contracts import (BatchAnswer, ExtractBatch, ExtractionRequest, ExtractionSpec, Receipt, extract_schema,
+                                 sha256)
+from simulator.contracts.credentials import Principal
+from simulator.contracts.headers import SHA_HEADER
 from simulator.gpes.collect import Gpes
+from simulator.web.auth import Auth, allow, install_auth
+from simulator.web.body import BodyError, BodyGuard, check_json
 from simulator.web.errors import install_error_handlers, rejection
+from simulator.web.openapi import document_errors
+
+BATCH_BYTES = 16 << 20  # 256 extracts of up to 64 KB each
+OPERATOR = allow("gpes")
+READERS = allow("gpes", "auditor")
+SPEC_READERS = allow("supplier", "gpes", "auditor")
+SUPPLIER = allow("supplier")
 
 
 class NewRequest(BaseModel):
@@ -20,7 +35,7 @@ class NewRequest(BaseModel):
     practices: list[str] | None = None
 
 
-def create_app(gpes: Gpes, background: bool = True) -> FastAPI:
+def create_app(gpes: Gpes, auth: Auth, background: bool = True) -> FastAPI:
     """``background``: run the dispatcher and the forwarder in this process (off only in unit tests
     that step them by hand)."""
 
@@ -34,69 +49,97 @@ def create_app(gpes: Gpes, background: bool = True) -> FastAPI:
 
     app = FastAPI(title="qofsim GPES", version="1", lifespan=lifespan)
     install_error_handlers(app)
+    install_auth(app, auth)
+    app.add_middleware(BodyGuard, limits={"/extracts/batch": BATCH_BYTES})
 
     @app.get("/health")
     def health():
+        """Liveness and counts, for anyone (no credential: a world's supervisor asks it)."""
         return {"service": "gpes", "ok": True, **gpes.counts()}
 
-    @app.get("/spec", response_model=ExtractionSpec)
+    @app.get("/spec", response_model=ExtractionSpec, dependencies=[SPEC_READERS])
     def spec():
         return gpes.spec
 
-    @app.get("/spec/schema")
+    @app.get("/spec/schema", dependencies=[SPEC_READERS])
     def schema():
         """JSON Schema of the extract suppliers send for the published spec, generated from the contract."""
         return extract_schema(gpes.spec)
 
-    @app.post("/requests", status_code=201, response_model=ExtractionRequest)
+    @app.post("/requests", status_code=201, response_model=ExtractionRequest, dependencies=[OPERATOR])
     def new_request(body: NewRequest):
         return gpes.create_request(body.supplier, body.practices)
 
-    @app.post("/collections", status_code=202)
+    @app.post("/collections", status_code=202, dependencies=[OPERATOR])
     def collect():
         """A collection: one extraction request per supplier, sent in the background (retried when a
         supplier fails or stalls). Follow it at GET /collections/{collection_id}."""
         return gpes.start_collection()
 
-    @app.get("/collections")
+    @app.get("/collections", dependencies=[READERS])
     def collections():
         return gpes.collections()
 
-    @app.get("/collections/{collection_id}", responses={404: {"description": "no such collection"}})
+    @app.get("/collections/{collection_id}", responses={404: {"description": "no such collection"}},
+             dependencies=[READERS])
     def collection(collection_id: str):
         """Each request's status, and each practice's: requested, received, rejected (with the reasons),
         forwarded (awaiting CQRS, with the last failure), acknowledged, refused by CQRS, not collected."""
         c = gpes.collection(collection_id)
         return c if c is not None else rejection(404, "collection_id", f"no collection {collection_id}")
 
-    @app.post("/extracts", status_code=201, responses={200: {"description": "already received: the first receipt"}})
-    async def receive(request: Request):
+    @app.post("/extracts", status_code=201, response_model=Receipt,
+              responses={200: {"description": "already received: the first receipt", "model": Receipt},
+                         409: {"description": "this extract_id was received with other content"}},
+              openapi_extra={"requestBody": {"required": True, "description": "the extract's exact bytes",
+                                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Extract"}}}}})
+    async def receive(request: Request, who: Principal = SUPPLIER,
+                      checksum: str = Header(alias=SHA_HEADER, description="hex SHA-256 of the body",
+                                             pattern=r"^[0-9a-f]{64}$")):
+        """One extract from a supplier, for a practice it hosts (403 otherwise; nothing stored)."""
         body = await request.body()
-        receipt, created = await run_in_threadpool(gpes.receive, body)
+        receipt, created = await run_in_threadpool(gpes.receive, body, checksum, who.supplier)
         return JSONResponse(receipt.model_dump(mode="json"), status_code=201 if created else 200)
 
     @app.post("/extracts/batch", response_model=BatchAnswer,
               responses={422: {"description": "the batch itself is malformed"}})
-    async def receive_many(body: ExtractBatch):
+    async def receive_many(body: ExtractBatch, who: Principal = SUPPLIER):
         """Several extracts from a supplier in one request, each its exact text and SHA-256 (up to 256):
         each is judged as ``POST /extracts`` judges one and answered in order (201 stored, 200 a resend
-        of the same bytes, 409 the id with other content, 422 refused with the reasons). Every 201 is
-        stored before the answer. For suppliers sending many practices: the request's cost is paid once."""
+        of the same bytes, 403 a practice the supplier does not host, 409 the id with other content,
+        422 refused with the reasons). Every 201 is stored before the answer. For suppliers sending
+        many practices: the request's cost is paid once."""
         items = [(item.body.encode(), item.sha256) for item in body.extracts]
-        return JSONResponse({"results": await run_in_threadpool(gpes.receive_many, items)})
+        return JSONResponse({"results": await run_in_threadpool(_judge_batch, items, who.supplier)})
 
-    @app.post("/forwarding/retry")
+    def _judge_batch(items: list[tuple[bytes, str]], sender: str | None) -> list[dict]:
+        """Each body first passes what the body guard asks of a body sent alone (no duplicate keys, no
+        NaN, readable JSON): refused naming ``extracts[n].body``, and like one refused by the guard,
+        not recorded. The rest are GPES's to judge."""
+        refused: dict[int, dict] = {}
+        for n, (raw, _) in enumerate(items):
+            try:
+                check_json(raw)
+            except BodyError as exc:
+                refused[n] = {"status": 400 if exc.status == 400 else 422, "extract_id": None, "sha256": sha256(raw),
+                              "detail": [{"field": f"extracts[{n}].body", "reason": str(exc)}]}
+        rest = [item for n, item in enumerate(items) if n not in refused]
+        judged = iter(gpes.receive_many(rest, sender) if rest else [])
+        return [refused[n] if n in refused else next(judged) for n in range(len(items))]
+
+    @app.post("/forwarding/retry", dependencies=[OPERATOR])
     def retry():
         """Every extract CQRS has not acknowledged is made due now; the forwarder sends them."""
         return {"pending": gpes.retry_forwarding()}
 
-    @app.get("/requests")
+    @app.get("/requests", dependencies=[READERS])
     def requests_status(collection_id: str | None = None):
         """Every extraction request with its status (requested, dispatched, failed and why)."""
         return gpes.requests_status(collection_id)
 
-    @app.get("/receipts")
+    @app.get("/receipts", dependencies=[READERS])
     def receipts(request_id: list[str] = Query(default=[])):
         return gpes.receipts(request_id or None)
 
+    document_errors(app)
     return app

@@ -25,7 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from simulator.contracts import ErrorDetail, ExtractionRequest, ExtractionSpec, Receipt, implausible, sha256
-from simulator.contracts.errors import Conflict, ExtractInvalid, ExtractRead, read_extract
+from simulator.contracts.errors import Conflict, ExtractInvalid, ExtractRead, Forbidden, read_extract
+from simulator.contracts.headers import SHA_HEADER
 from simulator.db import GpesBody, GpesCollection, GpesReceipt, GpesRejection, GpesRequest, utcnow
 from simulator.gpes.forward import forward_many
 from simulator.gpes.validate import RequestView, check_against_spec
@@ -219,15 +220,26 @@ class Gpes:
 
     # ------------------------------------------------------------ extracts
 
-    def receive(self, body: bytes) -> tuple[Receipt, bool]:
+    def receive(self, body: bytes, claimed_sha: str | None = None, sender: str | None = None) -> tuple[Receipt, bool]:
         """Validate and store (the receipt row is the outbox row). Returns (receipt, created); a
-        resubmission of the same bytes returns the first receipt. The body is parsed once."""
+        resubmission of the same bytes returns the first receipt. The body is parsed once.
+        ``claimed_sha``: the checksum the sender sent (must match); ``sender``: the supplier whose
+        credential sent it, which must host the practice (403, nothing recorded, otherwise)."""
         digest = sha256(body)
         try:
+            if claimed_sha is not None and claimed_sha != digest:
+                raise ExtractInvalid([ErrorDetail(field=SHA_HEADER, reason=f"body checksum {digest} does not "
+                                                                           f"match the header {claimed_sha}")])
             x = read_extract(body)
         except ExtractInvalid as exc:
             self._reject(body, digest, exc)
             raise
+        if sender is not None:
+            if x.supplier != sender:
+                raise Forbidden("supplier", f"supplier {sender} may not submit as {x.supplier}")
+            host = self.practice_supplier.get(x.practice_code)  # unknown to GPES: refused as invalid below
+            if host is not None and host != sender:
+                raise Forbidden("practice_code", f"practice {x.practice_code} uses {host}, not {sender}")
         try:
             check_against_spec(x, self.spec, self.practice_supplier, self._request_view(x.request_id))
         except ExtractInvalid as exc:
@@ -252,13 +264,14 @@ class Gpes:
         return Receipt(extract_id=x.extract_id, practice_code=x.practice_code, sha256=digest, status="accepted",
                        received_at=received_at, forwarded=False), True
 
-    def receive_many(self, items: list[tuple[bytes, str | None]]) -> list[dict]:
+    def receive_many(self, items: list[tuple[bytes, str | None]], sender: str | None = None) -> list[dict]:
         """Several extracts from a supplier in one request (``POST /extracts/batch``), each judged exactly
         as :meth:`receive` judges one, and answered in order: ``{"status", "extract_id", "sha256",
-        "detail"}`` with 201 stored, 200 already received (the same bytes: a resend), 409 the id with
-        other content, 422 refused with the reasons (recorded; nothing of it stored). The accepted ones
-        are stored in one transaction before the answer, so a 201 here is as durable as one from
-        ``POST /extracts``; the per-request cost (HTTP, commit) is paid once for the batch."""
+        "detail"}`` with 201 stored, 200 already received (the same bytes: a resend), 403 not the
+        sender's to submit (nothing recorded), 409 the id with other content, 422 refused with the
+        reasons (recorded; nothing of it stored). The accepted ones are stored in one transaction
+        before the answer, so a 201 here is as durable as one from ``POST /extracts``; the per-request
+        cost (HTTP, commit) is paid once for the batch."""
         results: list[dict] = [{} for _ in items]
         judged: list[tuple[int, ExtractRead, bytes, str, ExtractInvalid | None]] = []
         rejections: list[dict] = []
@@ -273,6 +286,15 @@ class Gpes:
                 rejections.append(_rejection_row(body, digest, exc))
                 results[n] = _refused(digest, exc)
                 continue
+            if sender is not None:
+                host = self.practice_supplier.get(x.practice_code)
+                why = (("supplier", f"supplier {sender} may not submit as {x.supplier}") if x.supplier != sender
+                       else ("practice_code", f"practice {x.practice_code} uses {host}, not {sender}")
+                       if host is not None and host != sender else None)
+                if why is not None:  # as POST /extracts: 403, and nothing of it recorded
+                    results[n] = {"status": 403, "extract_id": x.extract_id, "sha256": digest,
+                                  "detail": [{"field": why[0], "reason": why[1]}]}
+                    continue
             try:
                 check_against_spec(x, self.spec, self.practice_supplier, self._request_view(x.request_id))
                 judged.append((n, x, body, digest, None))
@@ -383,8 +405,12 @@ class Gpes:
                 raise ValueError(f"CQRS answered {len(answers)} results for {len(rows)} extracts")
         except (requests.RequestException, ServiceError, ValueError) as exc:
             status = getattr(exc, "status", None)
-            why = (f"CQRS answered {status}" if status else f"CQRS did not answer: {type(exc).__name__}")[:500]
-            answers = [{"status": status or 0, "why": why}] * len(rows)
+            why = (f"CQRS answered {status} to the batch: {getattr(exc, 'body', '')[:300]}" if status
+                   else f"CQRS did not answer: {type(exc).__name__}")[:500]
+            if status and 400 <= status < 500 and status not in (401, 403):
+                answers = [self._forward_one(body) for _, body, _ in rows]  # one bad extract holds up no other
+            else:  # no answer, 5xx, or GPES's own credential refused: every row retried later, the reason kept
+                answers = [{"status": 0, "why": why}] * len(rows)
         now = utcnow()
         for (extract_id, _, attempts), a in zip(rows, answers):
             values: dict = {"forward_attempts": attempts + 1, "lease_until": None, "cqrs_status": a["status"] or None}
@@ -408,6 +434,16 @@ class Gpes:
                 if extract_id not in acked:
                     s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id).values(**values))
         return len(acked)
+
+    def _forward_one(self, body: bytes) -> dict:
+        """One extract alone (POST /extracts), when CQRS refused the batch it was in as a whole."""
+        try:
+            a = self.cqrs.forward(body)
+        except requests.RequestException as exc:
+            return {"status": 0, "why": f"CQRS did not answer: {type(exc).__name__}"}
+        if a.status in (401, 403):
+            return {"status": 0, "why": f"CQRS answered {a.status}: {json.dumps(a.json)[:300]}"}
+        return {"status": a.status, "detail": (a.json or {}).get("detail") if isinstance(a.json, dict) else None}
 
     def retry_forwarding(self) -> int:
         """Make every pending extract due now (e.g. CQRS is back) and wake the forwarder; returns how many."""

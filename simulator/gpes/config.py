@@ -30,8 +30,9 @@ class GpesConfig(ServiceSettings):
 
 def build(cfg: GpesConfig, migrate: bool = True) -> Gpes:
     registry = {p.practice_code: p.supplier for p in read_practices(cfg.practices_file)}
+    token = cfg.token()  # GPES's own credential: suppliers and CQRS take requests only from GPES
     return Gpes(db.sessions(cfg.database_url, create=migrate), build_spec(default_catalogue()), registry,
                 public_url=(cfg.public_url or f"http://{cfg.host}:{cfg.port}").rstrip("/"),
-                suppliers={n: SupplierClient(u, timeout=cfg.supplier_timeout_s) for n, u in cfg.suppliers.items()},
-                cqrs=CqrsClient(cfg.cqrs_url, timeout=30) if cfg.cqrs_url else None,
+                suppliers={n: SupplierClient(u, timeout=cfg.supplier_timeout_s, token=token) for n, u in cfg.suppliers.items()},
+                cqrs=CqrsClient(cfg.cqrs_url, timeout=30, token=token) if cfg.cqrs_url else None,
                 dispatch_attempts=cfg.dispatch_attempts, retry_base_s=cfg.retry_base_s, retry_cap_s=cfg.retry_cap_s)

@@ -72,7 +72,8 @@ def conservation(out: Outcome, plan: Plan, target: Target, run_accepted: dict, s
         s["drain_s"] = round(wait_forwarded(plan.gpes_url, drain_timeout_s), 2)
     except Exception as exc:  # noqa: BLE001 - reported, and the checks below say what is missing
         out.fail(f"forwarding: {exc}")
-    gpes, cqrs = GpesClient(plan.gpes_url, timeout=300), CqrsClient(plan.cqrs_url, timeout=300)
+    gpes = GpesClient(plan.gpes_url, timeout=300, token=plan.token("gpes"))
+    cqrs = CqrsClient(plan.cqrs_url, timeout=300, token=plan.token("auditor"))
     ids = list(plan.requests.values())
     receipts, everything = gpes.receipts(ids), cqrs.extracts()
     wanted = set(ids)
@@ -124,12 +125,12 @@ def workflow(out: Outcome, plan: Plan, tally: dict) -> None:
     events: dict[str, list[str]] = tally.get("workflow", {})
     if not events and not tally.get("instructions"):
         return
-    cqrs = CqrsClient(plan.cqrs_url, timeout=300)
     last = {p: evs[-1] for p, evs in events.items()}
     waiting = sorted(p for p, e in last.items() if e == "declared")
     for p in waiting:  # the commissioners finish what the run left
-        cqrs.decide(p, plan.practice(p)[2], "approve")
-    settle = cqrs.payment_run()  # and finance pays once more
+        ccg = plan.practice(p)[2]
+        CqrsClient(plan.cqrs_url, timeout=300, token=plan.token("commissioner", ccg=ccg)).decide(p, ccg, "approve")
+    settle = CqrsClient(plan.cqrs_url, timeout=300, token=plan.token("finance")).payment_run()  # finance pays again
     instructions = [tuple(i) for i in tally.get("instructions", [])] + \
                    [(i.practice_code, i.amount_gbp, i.instruction_id) for i in settle.instructions]
     per = Counter(p for p, _, _ in instructions)
@@ -161,7 +162,7 @@ def manual(out: Outcome, plan: Plan, rounds: dict[str, int], sample_n: int) -> N
     from simulator.qof.catalogue import default_catalogue
 
     cat = default_catalogue()
-    cqrs = CqrsClient(plan.cqrs_url, timeout=300)
+    cqrs = CqrsClient(plan.cqrs_url, timeout=300, token=plan.token("auditor"))
     sample = random.Random(plan.seed).sample(sorted(rounds), min(sample_n, len(rounds)))
     key = lambda e: (e["ind_code"], e["achieved"], e["numerator"], e["denominator"])  # noqa: E731
 
@@ -182,9 +183,9 @@ def rederive(out: Outcome, plan: Plan, accepted: dict, sample_n: int, everything
     from simulator.qof.catalogue import default_catalogue
 
     cat = default_catalogue()
-    cqrs = CqrsClient(plan.cqrs_url, timeout=600)
+    cqrs = CqrsClient(plan.cqrs_url, timeout=600, token=plan.token("auditor"))
     t = time.perf_counter()
-    calc = cqrs.calculate()
+    calc = CqrsClient(plan.cqrs_url, timeout=600, token=plan.token("finance")).calculate()
     calculate_s = time.perf_counter() - t
     current = {x["practice_code"]: x for x in (everything if everything is not None else cqrs.extracts()) if x["current"]}
     missing = [x["extract_id"] for x in current.values() if x["extract_id"] not in accepted]

@@ -48,10 +48,12 @@ class Plan:
     templates: list[dict]  # {"list_size", "registers", "indicators": [[id, num, den, exc]], "target_populations"}
     run_time_s: float = 60.0
     users: int | None = None  # peak users: None, the profile's own
+    issuer_key: str | None = None  # the world's private issuer key: each user signs its own credential (None: no-auth)
     share: int = 0  # this process's share of the practices (a worker's, sent by the master) ...
     shares: int = 1  # ... of this many
     _index: dict = field(default_factory=dict, repr=False, compare=False)
     _tpl: dict = field(default_factory=dict, repr=False, compare=False)
+    _auth: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------ (de)serialising
 
@@ -68,6 +70,23 @@ class Plan:
     @classmethod
     def read(cls, path: Path) -> "Plan":
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+    # ------------------------------------------------------------ credentials
+
+    def token(self, role: str, **scope) -> str | None:
+        """A credential for this role (practice=, supplier=, ccg=), signed once and kept."""
+        if not self.issuer_key:
+            return None
+        if "issuer" not in self._auth:
+            from simulator.contracts.credentials import Issuer
+
+            self._auth["issuer"] = Issuer.from_file(Path(self.issuer_key))
+        return self._auth["issuer"].token(role, **scope)
+
+    def auth(self, role: str, **scope) -> dict:
+        """The Authorization header for this role, as a headers dict ({} when the world runs --no-auth)."""
+        tok = self.token(role, **scope)
+        return {"Authorization": f"Bearer {tok}"} if tok else {}
 
     # ------------------------------------------------------------ practices
 

@@ -37,6 +37,7 @@ class LoadOptions:
     world: Path | None = None
     host: str | None = None
     cqrs_host: str | None = None
+    issuer_key: Path | None = None  # --host: the private key of the world the services trust
     practices: int | None = None
     users: int | None = None
     workers: int = 0  # local Locust workers (0: one Locust process)
@@ -261,7 +262,7 @@ def _target(opts: LoadOptions, profile: Profile, run_dir: Path, say: Say) -> tar
     if opts.world is not None:
         return targets.existing_world(opts.world)
     if opts.host is not None:
-        return targets.hosts(opts.host, opts.cqrs_host)
+        return targets.hosts(opts.host, opts.cqrs_host, opts.issuer_key)
     return targets.own_world(run_dir / "world", opts.practices or profile.practices, opts.seed, say)
 
 

@@ -46,12 +46,21 @@ class Target:
     pids: dict[str, int] = field(default_factory=dict)  # service -> pid (RSS sampling)
     directory: Path | None = None  # the world's folder (own, world)
     nation: Path | None = None  # the generated nation whose counts the practices send (world)
+    issuer_key: Path | None = None  # the world's private issuer key (host: $QOFSIM_ISSUER_KEY; None: no-auth)
+
+    def token(self, role: str, **scope) -> str | None:
+        if self.issuer_key is None:
+            return None
+        from simulator.contracts.credentials import Issuer
+
+        return Issuer.from_file(self.issuer_key).issue(role, **scope)
 
     def gpes(self) -> GpesClient:
-        return GpesClient(self.gpes_url)
+        """GPES as its operator."""
+        return GpesClient(self.gpes_url, token=self.token("gpes"))
 
-    def cqrs(self) -> CqrsClient:
-        return CqrsClient(self.cqrs_url)
+    def cqrs(self, role: str = "finance") -> CqrsClient:
+        return CqrsClient(self.cqrs_url, token=self.token(role))
 
 
 def _health(url: str, name: str) -> dict:
@@ -80,16 +89,20 @@ def existing_world(directory: Path) -> Target:
             raise TargetError(f"--world: {directory} has no {name} service")
     return Target("world", w.urls["gpes"], w.urls["cqrs"], w.practices,
                   pids={n: s.pid for n, s in w.file.services.items()}, directory=Path(directory),
-                  nation=Path(w.file.nation))
+                  nation=Path(w.file.nation),
+                  issuer_key=Path(w.file.issuer.private_key) if w.file.issuer else None)
 
 
-def hosts(gpes_url: str, cqrs_url: str | None) -> Target:
+def hosts(gpes_url: str, cqrs_url: str | None, issuer_key: Path | None = None) -> Target:
     """Services at these URLs; the practices are those GPES names in a request for each supplier."""
     if not cqrs_url:
         raise TargetError("--host: give CQRS's URL too (--cqrs-host): the checks read what CQRS stored")
     _health(gpes_url, "GPES")
     _health(cqrs_url, "CQRS")
-    gpes = GpesClient(gpes_url)
+    if issuer_key is not None and not Path(issuer_key).is_file():
+        raise TargetError(f"--issuer-key: no such file {issuer_key}")
+    target = Target("host", gpes_url.rstrip("/"), cqrs_url.rstrip("/"), [], issuer_key=issuer_key)
+    gpes = target.gpes()
     practices = []
     for s in SUPPLIERS:
         try:
@@ -99,7 +112,8 @@ def hosts(gpes_url: str, cqrs_url: str | None) -> Target:
         practices += [{"practice_code": p, "supplier": s, "ccg_code": ""} for p in req.practices]
     if not practices:
         raise TargetError(f"--host: GPES at {gpes_url} names no practice for any supplier ({', '.join(SUPPLIERS)})")
-    return Target("host", gpes_url.rstrip("/"), cqrs_url.rstrip("/"), practices)
+    target.practices = practices
+    return target
 
 
 def own_world(directory: Path, n_practices: int, seed: int, say: Say) -> Target:
@@ -131,7 +145,7 @@ def own_world(directory: Path, n_practices: int, seed: int, say: Say) -> Target:
         raise TargetError(str(exc)) from None
     say(f"World up in {directory}: GPES {gpes_url}, CQRS {cqrs_url}, {len(registry):,} practices")
     return Target("own", gpes_url, cqrs_url, registry, pids={n: s.pid for n, s in w.services.items()},
-                  directory=directory)
+                  directory=directory, issuer_key=Path(w.issuer.private_key) if w.issuer else None)
 
 
 def bring_down(target: Target) -> None:
@@ -226,7 +240,8 @@ def make_plan(target: Target, run_id: str, profile: str, seed: int, cache: Path,
                 spec_id=spec.spec_id, achievement_date=spec.achievement_date.isoformat(), seed=seed, requests=reqs,
                 practices=[[p["practice_code"], p["supplier"], p.get("ccg_code") or "", t]
                            for p, t in zip(target.practices, which)],
-                templates=templates, run_time_s=run_time_s, users=users)
+                templates=templates, run_time_s=run_time_s, users=users,
+                issuer_key=str(target.issuer_key) if target.issuer_key else None)
 
 
 # ---------------------------------------------------------------- set-up before the clock starts
@@ -260,8 +275,9 @@ def collect(plan: Plan, say: Say, threads: int = 8) -> dict[str, list]:
             local.http = new_session()
         extract_id = str(uuid.uuid4())
         body = plan.body(row[0], extract_id)
-        r = local.http.post(f"{plan.gpes_url}/extracts", data=body,
-                            headers={"Content-Type": "application/json", "X-Content-SHA256": sha256(body)}, timeout=120)
+        r = local.http.post(f"{plan.gpes_url}/extracts", data=body, timeout=120,
+                            headers={"Content-Type": "application/json", "X-Content-SHA256": sha256(body),
+                                     **plan.auth("supplier", supplier=row[1])})
         if r.status_code != 201:
             raise TargetError(f"set-up: GPES answered {r.status_code} to {row[0]}'s extract: {r.text[:300]}")
         accepted[extract_id] = [row[0], sha256(body)]
@@ -287,8 +303,8 @@ def enter_manual(plan: Plan, say: Say, threads: int = 4) -> dict[str, int]:
         if not hasattr(local, "http"):
             local.http = new_session()
         body = manual_entries(cat, row[0], plan.seed).model_dump_json()
-        r = local.http.post(f"{cqrs}/practices/{row[0]}/manual-entries", data=body,
-                      headers={"Content-Type": "application/json"}, timeout=120)
+        r = local.http.post(f"{cqrs}/practices/{row[0]}/manual-entries", data=body, timeout=120,
+                            headers={"Content-Type": "application/json", **plan.auth("practice", practice=row[0])})
         if r.status_code not in (200, 201):
             raise TargetError(f"set-up: CQRS answered {r.status_code} to {row[0]}'s manual entries: {r.text[:300]}")
 

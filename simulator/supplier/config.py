@@ -46,4 +46,4 @@ def build(cfg: SupplierConfig, migrate: bool = True) -> Supplier:
     return Supplier(cfg.name, default_catalogue(), cfg.patients, cfg.events, own,
                     db.sessions(cfg.database_url, create=migrate), gpes_url=cfg.gpes_url, faults=faults,
                     personality=cfg.personality, submit_deadline_s=cfg.submit_deadline_s,
-                    chunk_patients=cfg.chunk_patients, batch_size=cfg.batch_size)
+                    chunk_patients=cfg.chunk_patients, batch_size=cfg.batch_size, token=cfg.token())

@@ -62,6 +62,7 @@ class Supplier:
     personality: Personality = field(default_factory=Personality)
     submit_deadline_s: float = 180.0  # keep retrying one extract this long (GPES down, restarting)
     http_timeout_s: float = 30.0
+    token: str | None = None  # this supplier's credential, sent with every extract
     chunk_patients: int = CHUNK_PATIENTS  # records read and counted at once (memory stays bounded)
     batch_size: int = 50  # extracts in one request to GPES, when its request offers submit_batch_to (1: one a request)
     _wake: threading.Event = field(default_factory=threading.Event)
@@ -169,7 +170,7 @@ class Supplier:
         if todo:
             late = set(self.personality.late)
             held = []  # late practices' extracts, sent after every other
-            http = new_session()
+            http = new_session(self.token)
             # One chunk of practices at a time: counted, then sent by the sender thread while the
             # next chunk is counted (GPES's answers overlap the engine's work; one chunk in flight).
             with ThreadPoolExecutor(1, thread_name_prefix=f"supplier-{self.name}-send") as sender:

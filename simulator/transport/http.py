@@ -28,11 +28,14 @@ class ServiceError(RuntimeError):
         self.body = body
 
 
-def new_session() -> requests.Session:
+def new_session(token: str | None = None) -> requests.Session:
     """A keep-alive session that ignores proxy variables: services meet on loopback only (and reading
-    the environment on every request costs more than the request)."""
+    the environment on every request costs more than the request). ``token``: the caller's bearer
+    credential, sent on every request of the session."""
     s = requests.Session()
     s.trust_env = False
+    if token:
+        s.headers["Authorization"] = f"Bearer {token}"
     return s
 
 
@@ -43,9 +46,10 @@ class Answer:
 
 
 class _Client:
-    def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float = 60.0):
+    def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float = 60.0,
+                 token: str | None = None):
         self.base_url = base_url.rstrip("/")
-        self.http = session or new_session()
+        self.http = session or new_session(token)
         self.timeout = timeout
 
     def _url(self, path: str) -> str:
@@ -220,6 +224,17 @@ class CqrsClient(_Client):
         for line in self._pages("/extract-bodies", "extract_id", {"request_id": request_ids or []}, limit):
             x = json.loads(line)
             yield x["extract_id"], x["sha256"], x["body"].encode()
+
+    def audit(self, practice_code: str | None = None, limit: int = 2000) -> list[dict]:
+        """CQRS's audit log (the auditor's), oldest first, every page of it; ``practice_code``: that practice's."""
+        out: list[dict] = []
+        while True:
+            params = {"after": out[-1]["id"] if out else 0, "limit": limit,
+                      **({"practice_code": practice_code} if practice_code else {})}
+            page = self._ok(self.http.get(self._url("/audit"), params=params, timeout=self.timeout)).json()
+            out += page
+            if len(page) < limit:
+                return out
 
     def payment_run(self) -> PaymentRun:
         r = self._ok(self.http.post(self._url("/payment-runs"), timeout=max(self.timeout, LONG_S)), 201)

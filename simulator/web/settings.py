@@ -53,6 +53,11 @@ class ServiceSettings(BaseSettings):
     host: str = Field("127.0.0.1", description="loopback only")
     port: int = Field(0, ge=0, le=65535)
     database_url: str = Field(description="SQLAlchemy URL: sqlite:///file.db (WAL) or postgresql+psycopg://...")
+    issuer_key: Path | None = Field(None, description="the world's issuer public key (PEM): callers' tokens are "
+                                                      "checked against it; required unless no_auth")
+    credential: Path | None = Field(None, description="a file holding this service's own bearer token, sent on "
+                                                      "every call it makes to another service")
+    no_auth: bool = Field(False, description="take any call from anyone (`serve --no-auth`, for a quick look only)")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -72,6 +77,16 @@ class ServiceSettings(BaseSettings):
             raise ConfigError(_first(exc)) from None
         finally:
             _FILE.reset(token)
+        if not cfg.no_auth and cfg.issuer_key is None:
+            raise ConfigError("issuer_key: give the world's issuer public key (or --no-auth for a quick look)")
+        if cfg.issuer_key is not None and not Path(cfg.issuer_key).is_file():
+            raise ConfigError(f"issuer_key: no such file {cfg.issuer_key}")
+        if cfg.credential is not None and not Path(cfg.credential).is_file():
+            raise ConfigError(f"credential: no such file {cfg.credential}")
         if cfg.host not in ("127.0.0.1", "localhost", "::1"):
             raise ConfigError(f"host: {cfg.host} is not a loopback address (qofsim binds 127.0.0.1 only)")
         return cfg
+
+    def token(self) -> str | None:
+        """This service's own credential (read once, when the service is built)."""
+        return Path(self.credential).read_text().strip() if self.credential else None

@@ -22,6 +22,18 @@ class ServiceInfo(BaseModel):
     command: list[str]  # how it was started (and is restarted)
 
 
+class IssuerInfo(BaseModel):
+    """The world's credential issuer: every service checks tokens against ``public_key``; whoever may
+    read ``private_key`` (the world's owner: ``qofsim credentials issue``, the harness) signs them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str
+    algorithm: str
+    public_key: str
+    private_key: str
+
+
 class WorldFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -31,6 +43,7 @@ class WorldFile(BaseModel):
     created_at: str
     services: dict[str, ServiceInfo]
     practices: list[PracticeEntry]
+    issuer: IssuerInfo | None = None  # None: a world whose services run --no-auth
 
     @classmethod
     def read(cls, directory: Path) -> "WorldFile":

@@ -24,7 +24,8 @@ import yaml
 
 from simulator import db
 from simulator.transport.http import CqrsClient, GpesClient, SupplierClient
-from simulator.world.layout import ServiceInfo, WorldFile
+from simulator.contracts.credentials import ALGORITHM, ISSUER, Issuer, make_keys
+from simulator.world.layout import IssuerInfo, ServiceInfo, WorldFile
 
 LOOPBACK = "127.0.0.1"
 
@@ -152,10 +153,18 @@ def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
 
 def launch(directory: Path, configs: dict[str, dict], ports: dict[str, int], scenario: str, seed: int, nation: str,
            practices: list[dict], workers: dict[str, int] | None = None) -> WorldFile:
-    """Write each service's configuration, create its database, start it, wait until all answer."""
+    """Make the world's issuer key and each service's own credential, write each service's
+    configuration, create its database, start it, wait until all answer."""
     infos: dict[str, ServiceInfo] = {}
+    issuer = credentials(directory)
+    signer = Issuer.from_file(Path(issuer.private_key), issuer.issuer)
     for name, cfg in configs.items():
         kind = "supplier" if name.startswith("supplier-") else name
+        cfg = configs[name] = {**cfg, "issuer_key": issuer.public_key}
+        own = (signer.issue("gpes") if kind == "gpes" else
+               signer.issue("supplier", supplier=name.removeprefix("supplier-")) if kind == "supplier" else None)
+        if own:  # what the service sends on its own calls (GPES to suppliers and CQRS, a supplier to GPES)
+            cfg["credential"] = str(_secret(directory / "config" / f"{name}.token", own))
         path = directory / "config" / f"{name}.yaml"
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
         infos[name] = ServiceInfo(name=name, kind=kind, url=f"http://{LOOPBACK}:{ports[name]}", pid=0,
@@ -170,7 +179,7 @@ def launch(directory: Path, configs: dict[str, dict], ports: dict[str, int], sce
         info.pid = procs[name].pid
     world = WorldFile(scenario=scenario, seed=seed, nation=nation,
                       created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                      services=infos, practices=practices)
+                      services=infos, practices=practices, issuer=issuer)
     world.write(directory)
     try:
         with ThreadPoolExecutor(len(infos)) as pool:
@@ -179,6 +188,21 @@ def launch(directory: Path, configs: dict[str, dict], ports: dict[str, int], sce
         down(directory)
         raise
     return world
+
+
+def _secret(path: Path, text: str) -> Path:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")
+    return path
+
+
+def credentials(directory: Path) -> IssuerInfo:
+    """A new issuer key pair for the world in ``directory`` (its config folder); the private half
+    readable by its owner only."""
+    private, public = make_keys(Path(directory) / "config")
+    return IssuerInfo(issuer=ISSUER, algorithm=ALGORITHM, public_key=str(public.resolve()),
+                      private_key=str(private.resolve()))
 
 
 def _terminate(pid: int, config: str, timeout: float) -> None:
@@ -253,6 +277,7 @@ class World:
 
     directory: Path
     file: WorldFile
+    _issuer: Issuer | None = None
 
     @classmethod
     def open(cls, directory: Path) -> "World":
@@ -276,14 +301,25 @@ class World:
     def commissioner_of(self, practice: str) -> str:
         return next(p.ccg_code for p in self.file.practices if p.practice_code == practice)
 
-    def gpes(self) -> GpesClient:
-        return GpesClient(self.file.services["gpes"].url)
+    def token(self, role: str, **scope) -> str | None:
+        """A credential for ``role`` (practice=, supplier=, ccg= for the scoped roles), signed with the
+        world's issuer key (None: a world without one, its services --no-auth)."""
+        if self.file.issuer is None:
+            return None
+        if self._issuer is None:
+            self._issuer = Issuer.from_file(Path(self.file.issuer.private_key), self.file.issuer.issuer)
+        return self._issuer.token(role, **scope)
 
-    def cqrs(self) -> CqrsClient:
-        return CqrsClient(self.file.services["cqrs"].url)
+    def gpes(self, role: str = "gpes", **scope) -> GpesClient:
+        """GPES as its operator (by default), or as ``role``."""
+        return GpesClient(self.file.services["gpes"].url, token=self.token(role, **scope))
 
-    def supplier(self, name: str) -> SupplierClient:
-        return SupplierClient(self.file.services[f"supplier-{name}"].url)
+    def cqrs(self, role: str = "auditor", **scope) -> CqrsClient:
+        """CQRS as ``role`` (the auditor, who reads everything, by default)."""
+        return CqrsClient(self.file.services["cqrs"].url, token=self.token(role, **scope))
+
+    def supplier(self, name: str, role: str = "auditor", **scope) -> SupplierClient:
+        return SupplierClient(self.file.services[f"supplier-{name}"].url, token=self.token(role, **scope))
 
     def reachable(self) -> None:
         """Raise WorldError naming every service that does not answer its health check."""

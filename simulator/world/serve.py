@@ -45,7 +45,9 @@ def build_app(kind: str, cfg, migrate: bool = True) -> FastAPI:
         else:
             from simulator.supplier.app import create_app
             from simulator.supplier.config import build
-        return create_app(build(cfg, migrate=migrate))
+        from simulator.web.auth import Auth
+
+        return create_app(build(cfg, migrate=migrate), Auth.from_settings(cfg))
     except SQLAlchemyError as exc:
         raise ConfigError(f"database_url: cannot use {_safe(cfg.database_url)}: "
                           f"{str(getattr(exc, 'orig', exc) or exc).splitlines()[0]}") from None
@@ -80,6 +82,11 @@ def serve(kind: str, config: Path | None, overrides: dict, workers: int = 1, log
     import uvicorn
 
     cfg = _config(kind, config, overrides)
+    if cfg.no_auth:
+        import sys
+
+        print(f"\n*** qofsim {kind}: AUTHENTICATION IS OFF (--no-auth) ***\n*** it takes any call from anyone, "
+              f"as any role: for a quick look only, never a world others reach ***\n", file=sys.stderr, flush=True)
     if cfg.port == 0:
         raise ConfigError("port: give a port (--port, the file, or QOFSIM_<SERVICE>_PORT)")
     _check_port(cfg.host, cfg.port)

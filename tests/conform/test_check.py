@@ -117,10 +117,12 @@ def test_a_live_supplier_is_checked_over_the_wire(population, tmp_path, catalogu
     practices = manifest(population)["suppliers"]["EMIS"]
     supplier = Supplier("EMIS", catalogue, population / "neutral/patients.parquet", population / "neutral/events.parquet",
                         practices, sessions(f"sqlite:///{tmp_path / 'emis.db'}"))
-    served = serve("supplier-EMIS", supplier_app.create_app(supplier))
+    from tests.credentials import AUTH, token
+
+    served = serve("supplier-EMIS", supplier_app.create_app(supplier, AUTH))
     with running(served):
         r = CliRunner().invoke(app, ["conform", "check", "--population", str(population), "--url", served.url,
-                                     "--timeout", "60", "--report", str(tmp_path / "rep")])
+                                     "--timeout", "60", "--report", str(tmp_path / "rep"), "--token", token("gpes")])
     assert r.exit_code == 0, r.output
     verdicts = json.loads((tmp_path / "rep/verdicts.json").read_text())["verdicts"]
     assert {v["practice"] for v in verdicts} == set(practices)

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from simulator.contracts import BulkApprovals, BulkDeclarations, BulkManualEntries, canonical_json
 from simulator.cqrs import manual
 from simulator.cqrs.app import create_app
+from tests.credentials import AUTH, bearer
 from simulator.cqrs.service import Cqrs
 from simulator.cqrs.workflow import AWAITING_CO, AWAITING_SP, APPROVED, RequestInvalid, WorkflowError
 from simulator.db import CqrsManualEntry, CqrsWorkflow, sessions
@@ -237,59 +238,85 @@ def test_a_service_with_no_approval_required_declares_in_bulk_and_repeats_unchan
 
 @pytest.fixture
 def client(calculated):
-    return TestClient(create_app(calculated))
+    return TestClient(create_app(calculated, AUTH))
 
 
 def test_http_bulk_endpoints(client, calculated):
-    r = client.post("/manual-entries", json={"practices": [good("A81001"), {**good("A81002"), "entered_by": ""}]})
+    r = client.post("/manual-entries", json={"practices": [good("A81001")]},
+                    headers=bearer("practice", practice="A81001"))
     assert r.status_code == 200, r.text
+    assert [(x["practice_code"], x["status"], x["outcome"]) for x in r.json()["results"]] == [("A81001", 200, "done")]
+    r = client.post("/manual-entries", json={"practices": [{**good("A81002"), "entered_by": ""}]},
+                    headers=bearer("practice", practice="A81002"))
     res = r.json()["results"]
-    assert [(x["practice_code"], x["status"], x["outcome"]) for x in res] == [("A81001", 200, "done"),
-                                                                           ("A81002", 422, "refused")]
-    assert res[1]["detail"][0]["field"] == "entered_by"
-    client.post("/calculations")
-    r = client.post("/declarations", json={"declarations": [{"practice_code": c, "declared_by": "pm"}
-                                                            for c in ("A81001", "A81002", "B82005")]})
-    assert r.status_code == 200 and r.json()["done"] == 3
+    assert [(x["practice_code"], x["status"], x["outcome"]) for x in res] == [("A81002", 422, "refused")]
+    assert res[0]["detail"][0]["field"] == "entered_by"
+    client.post("/calculations", headers=bearer("finance"))
+    for c in ("A81001", "A81002", "B82005"):
+        r = client.post("/declarations", json={"declarations": [{"practice_code": c, "declared_by": "pm"}]},
+                        headers=bearer("practice", practice=c))
+        assert r.status_code == 200 and r.json()["done"] == 1
     r = client.post("/approvals", json={"approvals": [{"practice_code": "A81001", "approver": "05X", "decision": "approve"},
-                                                      {"practice_code": "B82005", "approver": "05X", "decision": "approve"}]})
+                                                      {"practice_code": "B82005", "approver": "05X", "decision": "approve"}]},
+                    headers=bearer("commissioner", ccg="05X"))
     assert r.status_code == 200
     assert [(x["status"], x["outcome"]) for x in r.json()["results"]] == [(200, "done"), (403, "refused")]
     assert r.json()["results"][1]["detail"] == [{"field": "approver", "reason": "05X does not commission B82005"}]
 
 
-@pytest.mark.parametrize("path,payload,field", [
+def test_http_a_bulk_request_for_another_practice_is_refused_whole(client, calculated):
+    """A practice declares (and enters) for itself only: one foreign item refuses the request, nothing stored."""
+    r = client.post("/declarations", json={"declarations": [{"practice_code": c, "declared_by": "pm"}
+                                                            for c in ("A81001", "A81002")]},
+                    headers=bearer("practice", practice="A81001"))
+    assert r.status_code == 403 and r.json()["detail"][0]["field"] == "declarations[1].practice_code"
+    r = client.post("/approvals", json={"approvals": [{"practice_code": "A81001", "approver": "06Y",
+                                                       "decision": "approve"}]},
+                    headers=bearer("commissioner", ccg="05X"))
+    assert r.status_code == 403 and r.json()["detail"][0]["field"] == "approvals[0].approver"
+    assert calculated.achievement("A81001").state == AWAITING_SP
+
+
+@pytest.mark.parametrize("path,payload,field,role", [
     ("/declarations", {"declarations": [{"practice_code": "A81001", "declared_by": "pm"},
-                                        {"practice_code": "A81001", "declared_by": "pm"}]}, "declarations[1].practice_code"),
-    ("/declarations", {"declarations": [{"practice_code": "A81001", "declared_by": ""}]}, "declarations[0].declared_by"),
-    ("/declarations", {"declarations": []}, "declarations"),
+                                        {"practice_code": "A81001", "declared_by": "pm"}]}, "declarations[1].practice_code",
+     "practice"),
+    ("/declarations", {"declarations": [{"practice_code": "A81001", "declared_by": ""}]}, "declarations[0].declared_by",
+     "practice"),
+    ("/declarations", {"declarations": []}, "declarations", "practice"),
     ("/approvals", {"approvals": [{"practice_code": "A81001", "approver": "05X", "decision": "maybe"}]},
-     "approvals[0].decision"),
+     "approvals[0].decision", "commissioner"),
     ("/manual-entries", {"practices": [{"practice_code": "A81001", "entries": [], "colour": "red"}]},
-     "practices[0].colour"),
+     "practices[0].colour", "practice"),
 ])
-def test_http_a_malformed_bulk_request_is_refused_whole(client, calculated, path, payload, field):
-    r = client.post(path, json=payload)
+def test_http_a_malformed_bulk_request_is_refused_whole(client, calculated, path, payload, field, role):
+    who = bearer("practice", practice="A81001") if role == "practice" else bearer("commissioner", ccg="05X")
+    r = client.post(path, json=payload, headers=who)
     assert r.status_code == 422
     assert r.json()["detail"][0]["field"] == field
     assert calculated.achievement("A81001").state == AWAITING_SP
 
 
 def test_the_client_sends_bulk_requests(calculated):
-    """CqrsClient's bulk calls against the face served on loopback."""
+    """CqrsClient's bulk calls against the face served on loopback, each caller with its credential."""
     from simulator.practice import manual_entries
     from simulator.services import running, serve
     from simulator.transport.http import CqrsClient
+    from tests.credentials import token
 
-    with running(serve("cqrs", create_app(calculated))) as (served,):
-        client = CqrsClient(served.url)
-        res = client.enter_manual_many([(c, manual_entries(CAT, c, 1)) for c in ("A81001", "A81002")])
-        assert res.done == 2 and all(o.manual.stored == 44 for o in res.results)
-        client.calculate()
-        assert client.declare_many([("A81001", "pm"), ("A81002", "pm")]).done == 2
-        res = client.decide_many([("A81001", "05X", "approve", ""), ("A81002", "05X", "approve", "")])
+    with running(serve("cqrs", create_app(calculated, AUTH))) as (served,):
+        def practice(c):
+            return CqrsClient(served.url, token=token("practice", practice=c))
+        for c in ("A81001", "A81002"):
+            res = practice(c).enter_manual_many([(c, manual_entries(CAT, c, 1))])
+            assert res.done == 1 and all(o.manual.stored == 44 for o in res.results)
+        CqrsClient(served.url, token=token("finance")).calculate()
+        for c in ("A81001", "A81002"):
+            assert practice(c).declare_many([(c, "pm")]).done == 1
+        ccg = CqrsClient(served.url, token=token("commissioner", ccg="05X"))
+        res = ccg.decide_many([("A81001", "05X", "approve", ""), ("A81002", "05X", "approve", "")])
         assert [o.state for o in res.results] == [APPROVED, APPROVED]
-        assert client.decide_many([("A81001", "05X", "approve", "")]).unchanged == 1
+        assert ccg.decide_many([("A81001", "05X", "approve", "")]).unchanged == 1
 
 
 # ---------------------------------------------------------------- reading many practices at once
@@ -309,8 +336,10 @@ def test_bulk_reads_page_through_every_record_as_the_one_practice_reads_give_it(
     for code in ("A81001", "B82005", "B82006"):
         cqrs.enter_manual(code, manual_entries(CAT, code, 1))
     cqrs.calculate()
-    with running(serve("cqrs", create_app(cqrs))) as (served,):
-        client = CqrsClient(served.url)
+    from tests.credentials import token
+
+    with running(serve("cqrs", create_app(cqrs, AUTH))) as (served,):
+        client = CqrsClient(served.url, token=token("auditor"))
         for limit in (1, 3, 500):
             lines = list(client.achievements_all(limit=limit))
             got = [json.loads(x) for x in lines]

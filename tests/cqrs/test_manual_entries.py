@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from simulator.contracts import canonical_json
 from simulator.cqrs.app import create_app
+from tests.credentials import AUTH, bearer
 from simulator.cqrs.manual import EntryInvalid, manual_indicators
 from simulator.cqrs.points import ratio_points, score
 from simulator.cqrs.service import Cqrs
@@ -293,7 +294,7 @@ def test_a_new_extract_keeps_the_manual_entries(cqrs):
 
 @pytest.fixture
 def client(cqrs):
-    return TestClient(create_app(cqrs))
+    return TestClient(create_app(cqrs, AUTH), headers=bearer("practice", practice="A81001"))
 
 
 def test_http_entry_then_calculation(client, cqrs):
@@ -302,7 +303,7 @@ def test_http_entry_then_calculation(client, cqrs):
     assert r.status_code == 200, r.text
     assert r.json() == {"practice_code": "A81001", "stored": 2, "unchanged": 0, "state": None, "stale": False}
     assert [e["ind_code"] for e in client.get("/practices/A81001/manual-entries").json()] == sorted([YESNO, SINGLE])
-    client.post("/calculations")
+    client.post("/calculations", headers=bearer("finance"))
     got = {i["ind_code"]: i for i in client.get("/practices/A81001/achievement").json()["indicators"]}
     assert Decimal(got[YESNO]["points"]) == G(YESNO)
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from simulator.contracts import canonical_json
 from simulator.cqrs.achievement import area_rows, score_practice, summaries
 from simulator.cqrs.app import create_app
+from tests.credentials import AUTH, bearer
 from simulator.cqrs.longformat import DENOMINATOR, EXCEPTIONS, NUMERATOR
 from simulator.cqrs.points import to_decimal
 from simulator.cqrs.service import Cqrs
@@ -64,9 +65,9 @@ def body() -> bytes:
 def test_summary_endpoint(tmp_path):
     cqrs = Cqrs(sessions(f"sqlite:///{tmp_path / 'c.db'}"), CAT, {"A81001": "05X"}, tmp_path / "pay")
     cqrs.ingest(body(), None)
-    client = TestClient(create_app(cqrs))
+    client = TestClient(create_app(cqrs, AUTH), headers=bearer("practice", practice="A81001"))
     assert client.get("/practices/A81001/achievement/summary").status_code == 404  # not calculated yet
-    client.post("/calculations")
+    client.post("/calculations", headers=bearer("finance"))
     s = client.get("/practices/A81001/achievement/summary").json()
     a = cqrs.achievement("A81001")
     assert s["total_points"] == a.total_points

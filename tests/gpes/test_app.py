@@ -17,6 +17,7 @@ from simulator.gpes.spec import build_spec
 from simulator.qof.catalogue import default_catalogue
 from simulator.services import free_socket, running, serve
 from simulator.transport.http import CqrsClient, GpesClient
+from tests.credentials import AUTH, OperatorAndSupplier, bearer, token
 
 CAT = default_catalogue()
 SPEC = build_spec(CAT)
@@ -27,13 +28,13 @@ REGISTRY = {"A81001": "TPP", "B82005": "TPP", "C83001": "EMIS"}
 def services(tmp_path, db_url):
     db = sessions(db_url)
     cqrs = Cqrs(db, CAT, {p: "05X" for p in REGISTRY}, tmp_path / "pay")
-    cqrs_served = serve("cqrs", cqrs_app.create_app(cqrs))
+    cqrs_served = serve("cqrs", cqrs_app.create_app(cqrs, AUTH))
     sock = free_socket()
     gpes = Gpes(db, SPEC, REGISTRY, public_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
-                cqrs=CqrsClient(cqrs_served.url))
-    gpes_served = serve("gpes", gpes_app.create_app(gpes), sock=sock)
+                cqrs=CqrsClient(cqrs_served.url, token=token("gpes")))
+    gpes_served = serve("gpes", gpes_app.create_app(gpes, AUTH), sock=sock)
     with running(cqrs_served, gpes_served):
-        yield GpesClient(gpes_served.url), CqrsClient(cqrs_served.url)
+        yield OperatorAndSupplier(gpes_served.url), CqrsClient(cqrs_served.url, token=token("auditor"))
 
 
 def extract(request_id: str, **over) -> dict:
@@ -99,7 +100,6 @@ def test_same_id_other_content_is_409(services):
     (lambda b: b["indicators"][0].update(exceptions=-3), "indicators[0].exceptions"),
     (lambda b: b["indicators"][0].update(denominator=40.5), "indicators[0].denominator"),
     (lambda b: b.update(practice_code="Y99999"), "practice_code"),
-    (lambda b: b.update(practice_code="C83001"), "practice_code"),
     (lambda b: b.update(spec_id="QOF-2011-12"), "spec_id"),
     (lambda b: b.update(achievement_date="2012-03-31"), "achievement_date"),
     (lambda b: b.update(request_id="no-such-request"), "request_id"),
@@ -112,6 +112,16 @@ def test_bad_extract_gets_422_naming_the_field_and_nothing_is_stored(services, c
     answer = gpes.submit(canonical_json(body))
     assert answer.status == 422
     assert any(d["field"].startswith(field) for d in answer.json["detail"]), answer.json
+    assert nothing_stored(gpes, cqrs)
+
+
+def test_an_extract_for_a_practice_the_supplier_does_not_host_is_403_and_leaves_no_trace(services):
+    """C83001 is an EMIS practice: TPP's credential may not submit for it, even as "supplier": "EMIS"."""
+    gpes, cqrs = services
+    rid = gpes.create_request("TPP").request_id
+    for over, field in (({"practice_code": "C83001"}, "practice_code"), ({"supplier": "EMIS"}, "supplier")):
+        answer = gpes.submit(canonical_json(extract(rid, **over)))
+        assert answer.status == 403 and answer.json["detail"][0]["field"] == field, answer.json
     assert nothing_stored(gpes, cqrs)
 
 
@@ -130,7 +140,8 @@ def test_a_count_out_of_bounds_is_422_at_gpes_and_at_cqrs_never_500(services, ch
     change(body)
     raw = canonical_json(body)
     at_gpes = gpes.submit(raw)
-    at_cqrs = requests.post(f"{cqrs.base_url}/extracts", data=raw, headers={"X-Content-SHA256": sha256(raw)},
+    at_cqrs = requests.post(f"{cqrs.base_url}/extracts", data=raw, headers={"X-Content-SHA256": sha256(raw), **bearer("gpes"),
+                                                                   "Content-Type": "application/json"},
                             timeout=10)
     assert (at_gpes.status, at_cqrs.status_code) == (422, 422)
     assert at_gpes.json["detail"] == at_cqrs.json()["detail"] == [{"field": field, "reason": reason}]
@@ -140,36 +151,41 @@ def test_a_count_out_of_bounds_is_422_at_gpes_and_at_cqrs_never_500(services, ch
 def test_not_json_is_422(services):
     gpes, cqrs = services
     answer = gpes.submit(b"\x00not json")
-    assert answer.status == 422 and answer.json["detail"][0]["field"] == "body"
+    assert answer.status == 400 and answer.json["detail"] == [
+        {"field": "body", "reason": "not JSON: Expecting value (line 1, column 1, char 0)"}]
     assert nothing_stored(gpes, cqrs)
 
 
 def test_cqrs_refuses_a_body_whose_checksum_does_not_match(services):
     gpes, cqrs = services
     body = canonical_json(extract(gpes.create_request("TPP").request_id))
-    r = requests.post(f"{cqrs.base_url}/extracts", data=body, headers={"X-Content-SHA256": "0" * 64}, timeout=10)
+    r = requests.post(f"{cqrs.base_url}/extracts", data=body, headers={"X-Content-SHA256": "0" * 64, **bearer("gpes"),
+                                                                         "Content-Type": "application/json"}, timeout=10)
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "X-Content-SHA256"
     assert cqrs.extracts() == []
 
 
 def test_request_for_another_suppliers_practice_is_refused(services):
     gpes, _ = services
-    r = requests.post(f"{gpes.base_url}/requests", json={"supplier": "TPP", "practices": ["C83001"]}, timeout=10)
+    r = requests.post(f"{gpes.base_url}/requests", json={"supplier": "TPP", "practices": ["C83001"]}, timeout=10,
+                      headers=bearer("gpes"))
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "practices"
 
 
 def test_workflow_errors_name_the_field(services):
     gpes, cqrs = services
-    r = requests.post(f"{cqrs.base_url}/practices/A81001/declaration", json={"declared_by": ""}, timeout=10)
+    r = requests.post(f"{cqrs.base_url}/practices/A81001/declaration", json={"declared_by": ""}, timeout=10,
+                      headers=bearer("practice", practice="A81001"))
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "declared_by"
-    r = requests.post(f"{cqrs.base_url}/practices/A81001/declaration", json={"declared_by": "pm"}, timeout=10)
+    r = requests.post(f"{cqrs.base_url}/practices/A81001/declaration", json={"declared_by": "pm"}, timeout=10,
+                      headers=bearer("practice", practice="A81001"))
     assert r.status_code == 404 and r.json()["detail"][0]["field"] == "practice_code"
 
 
 def test_spec_and_schema_are_served(services):
     gpes, _ = services
     assert gpes.spec() == SPEC
-    schema = requests.get(f"{gpes.base_url}/spec/schema", timeout=10).json()
+    schema = requests.get(f"{gpes.base_url}/spec/schema", timeout=10, headers=bearer("supplier", supplier="TPP")).json()
     assert schema["title"] == "Extract" and schema["additionalProperties"] is False
 
 
@@ -226,7 +242,7 @@ def test_the_published_schema_has_the_spec_s_indicators_and_lists_what_it_cannot
     from simulator.contracts import SCHEMA_CANNOT_SAY
 
     gpes, _ = services
-    schema = requests.get(f"{gpes.base_url}/spec/schema", timeout=10).json()
+    schema = requests.get(f"{gpes.base_url}/spec/schema", timeout=10, headers=bearer("supplier", supplier="TPP")).json()
     assert schema["$defs"]["IndicatorCount"]["properties"]["id"]["enum"] == [i.id for i in SPEC.indicators]
     assert all(words in schema["description"] for words in SCHEMA_CANNOT_SAY)
     body = extract("r-1")
@@ -254,3 +270,37 @@ def test_implausible_counts_are_accepted_with_a_warning_in_the_status(services):
     assert "DM26: exceptions 60 above list_size 50" in row["warnings"]
     assert "DM26: denominator 9 + exceptions 60 above the DM register 10" in row["warnings"]
     assert gpes.collection(started["collection_id"])["practices_with_warnings"] == 1
+def test_the_published_schema_says_what_json_schema_can(services):
+    """GET /spec/schema for the published spec: a good extract passes it; each break JSON Schema can
+    express (a wrong spec id or date, a register missing or extra, an indicator not in the spec, one
+    too few or too many, a count out of bounds, an unknown field or target group) fails it, as the server
+    refuses it; what it cannot (a request GPES never made, numerator > denominator) is the server's alone."""
+    import jsonschema
+
+    gpes, _ = services
+    schema = requests.get(f"{gpes.base_url}/spec/schema", timeout=10, headers=bearer("supplier", supplier="TPP")).json()
+    check = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    good = extract(gpes.create_request("TPP").request_id)
+    assert list(check.iter_errors(good)) == []
+    breaks = [
+        lambda b: b.update(spec_id="QOF-2011-12"),
+        lambda b: b.update(achievement_date="2012-03-31"),
+        lambda b: b["registers"].pop("DM"),
+        lambda b: b["registers"].update(XYZ=1),
+        lambda b: b["indicators"].append({"id": "DM99", "numerator": 1, "denominator": 2, "exceptions": 0}),
+        lambda b: b["indicators"].pop(),
+        lambda b: b["indicators"][0].update(id="DM99"),
+        lambda b: b["indicators"][0].update(exceptions=-1),
+        lambda b: b["registers"].update(DM=2 ** 31),
+        lambda b: b.update(list_size=10 ** 30),
+        lambda b: b.update(nhs_number="9990001235"),
+        lambda b: b.update(practice_code="Ａ81001"),
+        lambda b: b.update(target_populations={"XX": 1}),
+        lambda b: b["indicators"][0].update(denominator=40.5),
+    ]
+    for n, change in enumerate(breaks):
+        body = json.loads(json.dumps(good))
+        change(body)
+        assert list(check.iter_errors(body)), f"break {n} passes the schema"
+        assert gpes.submit(canonical_json(body)).status == 422, f"break {n} passes the server"
+    assert gpes.submit(canonical_json(good)).status == 201  # and the good one, after them all, is taken

@@ -14,7 +14,8 @@ from simulator.db import GpesRejection, sessions
 from simulator.gpes import app as gpes_app
 from simulator.gpes.collect import Gpes
 from simulator.services import free_socket, running, serve
-from simulator.transport.http import CqrsClient, GpesClient, new_session, post_extracts
+from simulator.transport.http import CqrsClient, new_session, post_extracts
+from tests.credentials import AUTH, OperatorAndSupplier, token
 from tests.gpes.test_app import CAT, REGISTRY, SPEC, acknowledged, extract
 
 
@@ -22,13 +23,17 @@ from tests.gpes.test_app import CAT, REGISTRY, SPEC, acknowledged, extract
 def services(tmp_path, db_url):
     """GPES and CQRS on loopback, and GPES's database (to see what a refusal left)."""
     db = sessions(db_url)
-    cqrs_served = serve("cqrs", cqrs_app.create_app(Cqrs(db, CAT, {p: "05X" for p in REGISTRY}, tmp_path / "pay")))
+    cqrs_served = serve("cqrs", cqrs_app.create_app(Cqrs(db, CAT, {p: "05X" for p in REGISTRY}, tmp_path / "pay"), AUTH))
     sock = free_socket()
     gpes = Gpes(db, SPEC, REGISTRY, public_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
-                cqrs=CqrsClient(cqrs_served.url))
-    gpes_served = serve("gpes", gpes_app.create_app(gpes), sock=sock)
+                cqrs=CqrsClient(cqrs_served.url, token=token("gpes")))
+    gpes_served = serve("gpes", gpes_app.create_app(gpes, AUTH), sock=sock)
     with running(cqrs_served, gpes_served):
-        yield GpesClient(gpes_served.url), CqrsClient(cqrs_served.url), db
+        yield OperatorAndSupplier(gpes_served.url), CqrsClient(cqrs_served.url, token=token("auditor")), db
+
+
+def as_supplier(name: str = "TPP"):
+    return new_session(token("supplier", supplier=name))
 
 
 def batch_url(gpes) -> str:
@@ -41,7 +46,7 @@ def test_a_batch_is_stored_and_forwarded_each_body_unchanged(services):
     assert req.submit_batch_to == batch_url(gpes)  # the request tells the supplier where batches go
     bodies = [json.dumps(extract(req.request_id, extract_id="x-1"), indent=1).encode(),  # not canonical: kept as sent
               canonical_json(extract(req.request_id, extract_id="x-2", practice_code="B82005"))]
-    answer = post_extracts(new_session(), req.submit_batch_to, bodies)
+    answer = post_extracts(as_supplier(), req.submit_batch_to, bodies)
     assert answer.status == 200
     assert [(r["status"], r["extract_id"], r["sha256"]) for r in answer.json["results"]] == [
         (201, "x-1", sha256(bodies[0])), (201, "x-2", sha256(bodies[1]))]
@@ -59,9 +64,9 @@ def test_each_item_is_judged_alone_and_answered_in_order(services):
     bad = canonical_json(extract(req.request_id, extract_id="bad", practice_code="B82005",
                                  indicators=extract(req.request_id)["indicators"][1:]))  # one indicator missing
     twin = canonical_json(extract(req.request_id, extract_id="twin", practice_code="B82005"))
-    answer = post_extracts(new_session(), batch_url(gpes), [good, other, bad, twin, twin, b"{not json"])
+    answer = post_extracts(as_supplier(), batch_url(gpes), [good, other, bad, twin, twin, b"{not json"])
     statuses = [r["status"] for r in answer.json["results"]]
-    assert statuses == [200, 409, 422, 201, 200, 422]
+    assert statuses == [200, 409, 422, 201, 200, 400]  # unreadable JSON: 400, as POST /extracts
     results = answer.json["results"]
     assert results[1]["detail"][0]["field"] == "extract_id"
     assert any("missing indicator" in d["reason"] for d in results[2]["detail"])
@@ -69,16 +74,16 @@ def test_each_item_is_judged_alone_and_answered_in_order(services):
     stored = {r["extract_id"]: r for r in gpes.receipts()}
     assert set(stored) == {"ok", "twin"}  # nothing of the refused ones
     assert stored["ok"]["resends"] == 1 and stored["twin"]["resends"] == 1
-    with db() as s:  # each refusal recorded with its reasons, never its body
-        assert {(r.extract_id, r.sha256) for r in s.scalars(select(GpesRejection))} == {
-            ("bad", sha256(bad)), (None, sha256(b"{not json"))}
+    with db() as s:  # each refusal of GPES's recorded with its reasons, never its body (an unreadable body,
+        assert {(r.extract_id, r.sha256) for r in s.scalars(select(GpesRejection))} == {  # like one sent alone,
+            ("bad", sha256(bad))}                                                          # is refused unrecorded)
 
 
 def test_a_checksum_that_does_not_match_is_refused_naming_the_item(services):
     gpes, _, _ = services
     req = gpes.create_request("TPP")
     body = canonical_json(extract(req.request_id))
-    r = new_session().post(batch_url(gpes), json={"extracts": [{"sha256": "0" * 64, "body": body.decode()}]})
+    r = as_supplier().post(batch_url(gpes), json={"extracts": [{"sha256": "0" * 64, "body": body.decode()}]})
     assert r.status_code == 200
     (result,) = r.json()["results"]
     assert result["status"] == 422 and result["detail"][0]["field"] == "extracts[0].sha256"
@@ -87,8 +92,31 @@ def test_a_checksum_that_does_not_match_is_refused_naming_the_item(services):
 
 def test_a_malformed_batch_is_refused_whole(services):
     gpes, _, _ = services
-    r = new_session().post(batch_url(gpes), json={"extracts": []})
+    r = as_supplier().post(batch_url(gpes), json={"extracts": []})
     assert r.status_code == 422 and "extracts" in json.dumps(r.json())
-    r = new_session().post(batch_url(gpes), json={"extracts": [{"body": "{}"}] * 257})
+    r = as_supplier().post(batch_url(gpes), json={"extracts": [{"body": "{}"}] * 257})
     assert r.status_code == 422
     assert gpes.receipts() == []
+
+
+def test_a_practice_the_supplier_does_not_host_is_403_in_place(services):
+    gpes, _, _ = services
+    req = gpes.create_request("TPP")
+    mine = canonical_json(extract(req.request_id, extract_id="mine"))
+    theirs = canonical_json(extract(req.request_id, extract_id="theirs", practice_code="C83001", supplier="EMIS"))
+    answer = post_extracts(as_supplier("TPP"), batch_url(gpes), [mine, theirs])
+    assert [r["status"] for r in answer.json["results"]] == [201, 403]
+    assert answer.json["results"][1]["detail"][0]["field"] == "supplier"
+    assert [r["extract_id"] for r in gpes.receipts()] == ["mine"]
+    assert post_extracts(new_session(), batch_url(gpes), [mine]).status == 401  # no credential, no answer
+
+
+def test_a_body_with_duplicate_keys_is_refused_naming_the_item(services):
+    gpes, _, _ = services
+    req = gpes.create_request("TPP")
+    good = canonical_json(extract(req.request_id))
+    twice = good[:-1] + b',"list_size":1}'  # list_size twice: JSON would keep the last silently
+    answer = post_extracts(as_supplier(), batch_url(gpes), [twice, good])
+    first, second = answer.json["results"]
+    assert first["status"] == 422 and first["detail"][0]["field"] == "extracts[0].body"
+    assert "duplicate key" in first["detail"][0]["reason"] and second["status"] == 201

@@ -68,3 +68,31 @@ def test_cqrs_down_is_retried_until_it_answers(gpes):
     assert gpes.retry_forwarding() == 3
     assert gpes.forward_due() == 3
     assert {r["forward_state"] for r in gpes.receipts()} == {"acknowledged"}
+
+
+@responses.activate
+def test_a_batch_refused_whole_is_sent_one_by_one_so_one_bad_extract_stops_no_other(gpes):
+    """CQRS refused the whole batch (e.g. 413, or a malformed envelope): GPES forwards each extract alone,
+    records each answer on its own row, and the queue goes on; the forwarder never stops on it."""
+    ids = store(gpes)
+    responses.post(f"{CQRS}/extracts/batch", status=413, json={"detail": [{"field": "body", "reason": "too big"}]})
+    responses.post(f"{CQRS}/extracts", json={"extract_id": ids[0]}, status=201)
+    responses.post(f"{CQRS}/extracts", status=422, json={"detail": [{"field": "list_size", "reason": "bad"}]})
+    responses.post(f"{CQRS}/extracts", status=500, json={"detail": []})
+    assert gpes.forward_due() == 1
+    state = {r["extract_id"]: r for r in gpes.receipts()}
+    assert [state[i]["forward_state"] for i in ids] == ["acknowledged", "refused", "pending"]
+    assert "list_size" in state[ids[1]]["forward_error"] and "500" in state[ids[2]]["forward_error"]
+    assert [c.request.url for c in responses.calls] == [f"{CQRS}/extracts/batch"] + [f"{CQRS}/extracts"] * 3
+
+
+@responses.activate
+def test_gpes_own_credential_refused_is_retried_not_given_up(gpes):
+    """401/403 says GPES's credential is wrong (a configuration to fix), not that the extracts are: kept, retried."""
+    store(gpes)
+    responses.post(f"{CQRS}/extracts/batch", status=401, json={"detail": [{"field": "authorization",
+                                                                           "reason": "the token has expired"}]})
+    assert gpes.forward_due() == 0
+    rows = gpes.receipts()
+    assert {r["forward_state"] for r in rows} == {"pending"}
+    assert all("401" in r["forward_error"] and "expired" in r["forward_error"] for r in rows)

@@ -85,8 +85,9 @@ def test_extraction_window_against_a_world_up(out, world):
 def test_a_threshold_it_cannot_meet_fails_the_run_naming_it(out, world):
     """Against services named by URL (--host, --cqrs-host) this time: the practices are what GPES names."""
     urls = {n: s["url"] for n, s in json.loads((world / "world.json").read_text())["services"].items()}
+    key = world / "config" / "issuer.key"  # the credentials of the world those services trust
     r, s = load(out, "extraction-window", "--run-time", "3s", "--host", urls["gpes"], "--cqrs-host", urls["cqrs"],
-                "--users", "2", "--p95-ms", "1")
+                "--issuer-key", key, "--users", "2", "--p95-ms", "1")
     assert r.returncode == 1, r.stdout
     assert "above the threshold of 1 ms (--p95-ms)" in r.stdout
     assert s["thresholds"]["p95_ms"] == {"limit": 1.0, "value": s["p95_ms"], "from": "--p95-ms"}
@@ -94,7 +95,7 @@ def test_a_threshold_it_cannot_meet_fails_the_run_naming_it(out, world):
     conserved(s)  # slow is not wrong: the checks still pass
     r, _ = load(out, "spike", "--host", urls["gpes"])
     assert r.returncode == 2 and "--cqrs-host" in r.stdout
-    r, _ = load(out, "year-end-peak", "--host", urls["gpes"], "--cqrs-host", urls["cqrs"])
+    r, _ = load(out, "year-end-peak", "--host", urls["gpes"], "--cqrs-host", urls["cqrs"], "--issuer-key", key)
     assert r.returncode == 2 and "names no CCG" in r.stdout
 
 

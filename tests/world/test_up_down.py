@@ -9,6 +9,8 @@ import sys
 
 import pytest
 import yaml
+
+from tests.credentials import PUBLIC, bearer
 from typer.testing import CliRunner
 
 from simulator.cli import app
@@ -90,7 +92,7 @@ def gpes_config(tmp_path):
     practices.write_text(json.dumps([{"practice_code": "A81001", "supplier": "TPP", "ccg_code": "05X"}]))
     cfg = tmp_path / "gpes.yaml"
     cfg.write_text(yaml.safe_dump({"database_url": f"sqlite:///{tmp_path / 'g.db'}",
-                                   "practices_file": str(practices)}))
+                                   "practices_file": str(practices), "issuer_key": str(PUBLIC)}))
     return cfg
 
 
@@ -116,6 +118,37 @@ def test_serve_refuses_a_bad_setting_naming_it(tmp_path, gpes_config, change, sa
     r = qofsim("serve", "gpes", "--config", gpes_config, "--port", "1")
     assert r.returncode == 2 and says in r.stdout, r.stdout + r.stderr
     assert len([line for line in r.stdout.splitlines() if line.strip()]) <= 2
+
+
+def test_serve_without_the_issuer_key_is_refused_and_no_auth_says_so_loudly(tmp_path, gpes_config):
+    """Every service checks callers against the world's key; running without is a choice said aloud."""
+    import time
+
+    from simulator.world.processes import free_port
+
+    cfg = yaml.safe_load(gpes_config.read_text())
+    del cfg["issuer_key"]
+    gpes_config.write_text(yaml.safe_dump(cfg))
+    r = qofsim("serve", "gpes", "--config", gpes_config, "--port", "1")
+    assert r.returncode == 2 and "issuer_key: give the world's issuer public key" in r.stdout, r.stdout
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "serve", "gpes", "--config", str(gpes_config),
+                             "--port", str(port), "--no-auth"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        import requests
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/receipts", timeout=2).status_code == 200:  # no token
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        assert requests.get(f"http://127.0.0.1:{port}/receipts", timeout=2).json() == []
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert "AUTHENTICATION IS OFF (--no-auth)" in err.decode()
 
 
 def test_serve_refuses_an_unknown_supplier(tmp_path):
@@ -147,7 +180,7 @@ def test_cqrs_serves_under_several_workers(tmp_path):
     practices.write_text(json.dumps([{"practice_code": "A81001", "supplier": "TPP", "ccg_code": "05X"}]))
     cfg = tmp_path / "cqrs.yaml"
     cfg.write_text(yaml.safe_dump({"database_url": f"sqlite:///{tmp_path / 'c.db'}", "practices_file": str(practices),
-                                   "payments_dir": str(tmp_path / "pay")}))
+                                   "payments_dir": str(tmp_path / "pay"), "issuer_key": str(PUBLIC)}))
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "serve", "cqrs", "--config", str(cfg), "--port",
                              str(port), "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -161,6 +194,9 @@ def test_cqrs_serves_under_several_workers(tmp_path):
                 time.sleep(0.1)
         assert requests.get(f"http://127.0.0.1:{port}/health", timeout=2).json()["extracts"] == 0
         assert len(psutil.Process(proc.pid).children()) >= 2
+        for _ in range(6):  # each worker checks credentials against the world's key
+            assert requests.get(f"http://127.0.0.1:{port}/audit", timeout=2, headers=bearer("auditor")).json() == []
+            assert requests.get(f"http://127.0.0.1:{port}/audit", timeout=2).status_code == 401
     finally:
         proc.terminate()
         proc.wait(timeout=30)

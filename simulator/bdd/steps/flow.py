@@ -271,7 +271,7 @@ def _send_altered(qof: Story, supplier, practice, alteration):
     body = qof.draft(practice).body(request_id)
     data = _alter(qof, body, alteration, practice)
     qof.sent[practice] = {"extract_id": body.get("extract_id"), "bytes": data}
-    qof.send_through_gpes(data, f"{practice}'s extract from {supplier} with {alteration}")
+    qof.send_through_gpes(data, f"{practice}'s extract from {supplier} with {alteration}", supplier)
 
 
 @step("when", "{supplier:Supplier} sends GPES a valid extract for {practice:Practice}", stage="gpes",
@@ -282,7 +282,7 @@ def _send_valid(qof: Story, supplier, practice):
     body = qof.draft(practice).body(qof.new_request(supplier, [practice]))
     data = canonical_json(body)
     qof.sent[practice] = {"extract_id": body["extract_id"], "bytes": data}
-    qof.send_through_gpes(data, f"{practice}'s extract from {supplier}")
+    qof.send_through_gpes(data, f"{practice}'s extract from {supplier}", supplier)
 
 
 @step("when", "{supplier:Supplier} sends GPES the same extract for {practice:Practice} again", stage="gpes",
@@ -294,7 +294,7 @@ def _send_again(qof: Story, supplier, practice):
         raise StepRefused(f"this scenario has sent no extract for {practice} yet")
     first = qof.last
     qof.sent[practice]["first"] = first
-    qof.send_through_gpes(qof.sent[practice]["bytes"], f"{practice}'s extract from {supplier}, again")
+    qof.send_through_gpes(qof.sent[practice]["bytes"], f"{practice}'s extract from {supplier}, again", supplier)
 
 
 @step("when", "{supplier:Supplier} sends GPES other counts for {practice:Practice} under the same extract id",
@@ -307,7 +307,8 @@ def _send_conflict(qof: Story, supplier, practice):
         raise StepRefused(f"this scenario has sent no extract for {practice} yet")
     body = json.loads(qof.sent[practice]["bytes"])
     body["list_size"] += 1
-    qof.send_through_gpes(canonical_json(body), f"other counts for {practice} under extract id {body['extract_id']}")
+    qof.send_through_gpes(canonical_json(body), f"other counts for {practice} under extract id {body['extract_id']}",
+                          supplier)
 
 
 @step("then", "{hop:Hop} accepts it", stage="gpes", example="GPES accepts it", checks_refusal=True)
@@ -556,7 +557,7 @@ def _forward_to_cqrs(qof: Story, practice: str, checksum: str | None, what: str)
         raise Mismatch(f"CQRS holds no extract for {practice} to be forwarded again")
     body = qof.w.cqrs().extract_body(held[0]["extract_id"])
     qof.sent[practice] = {"extract_id": held[0]["extract_id"], "bytes": body, "first": None}
-    http = qof.w.cqrs().http
+    http = qof.w.cqrs("gpes").http  # as GPES's forwarder: only GPES may send CQRS an extract
     url = f"{qof.w.cqrs().base_url}/extracts"
     if checksum is None:
         call: Callable = lambda: post_extract(http, url, body)  # noqa: E731

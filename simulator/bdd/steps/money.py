@@ -129,7 +129,7 @@ def _send(qof: Story, practices: list[str]) -> None:
         request_id = qof.new_request(d.supplier, [p])
         body = d.body(request_id)
         data = canonical_json(body)
-        a = qof.send_through_gpes(data, f"{p}'s extract from {d.supplier}")
+        a = qof.send_through_gpes(data, f"{p}'s extract from {d.supplier}", d.supplier)
         qof.sent[p] = {"extract_id": body["extract_id"], "bytes": data}
         if not a.ok:
             return  # the refusal waits for a step that expects it
@@ -159,7 +159,7 @@ def _send_all(qof: Story):
 def _calculate(qof: Story):
     """POST /calculations: points and payments for every practice with a current extract (and its manual
     entries); national prevalence is taken over those extracts."""
-    qof.unit["calculation"] = qof.w.cqrs().calculate()
+    qof.unit["calculation"] = qof.w.cqrs("finance").calculate()
 
 
 # ---------------------------------------------------------------- points

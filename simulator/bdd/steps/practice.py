@@ -29,7 +29,7 @@ def _enter_all(qof: Story, practice: str, n: int) -> None:
     if n != total:
         raise StepRefused(f"QOF 2012/13 has {total} manual indicators, not {n}")
     entries = manual_entries(catalogue(), practice, 20130331)
-    a = attempt(f"{practice}'s {n} manual entries", "CQRS", lambda: qof.w.cqrs().enter_manual(practice, entries))
+    a = attempt(f"{practice}'s {n} manual entries", "CQRS", lambda: qof.w.cqrs("practice", practice=practice).enter_manual(practice, entries))
     qof.last = a
     if not a.ok:
         raise Mismatch(a.describe())
@@ -57,7 +57,7 @@ def _enter_mine(qof: Story, practice, n):
 def _enter(qof: Story, practice: str, entry: dict, what: str) -> None:
     qof.practice(practice)
     body = {"entered_by": f"{practice}-practice-manager", "entries": [entry]}
-    cqrs = qof.w.cqrs()
+    cqrs = qof.w.cqrs("practice", practice=practice)
 
     def call():
         return HttpAnswer.of(cqrs.http.post(f"{cqrs.base_url}/practices/{practice}/manual-entries", json=body,
@@ -125,14 +125,16 @@ def _declare(qof: Story, practice):
     """The practice (its practice manager) declares: 'Awaiting Service Provider Approval' becomes
     'Awaiting Commissioning Organisation Approval'."""
     qof.practice(practice)
-    _act(qof, f"{practice}'s declaration", lambda: qof.w.cqrs().declare(practice, f"{practice} practice manager"))
+    _act(qof, f"{practice}'s declaration",
+         lambda: qof.w.cqrs("practice", practice=practice).declare(practice, f"{practice} practice manager"))
 
 
 @step("given/when", "its commissioner approves {practice:Practice}", stage="workflow",
       example="its commissioner approves A81001", mutates=True)
 def _approve(qof: Story, practice):
     ccg = qof.practice(practice)["ccg_code"]
-    _act(qof, f"{ccg}'s approval of {practice}", lambda: qof.w.cqrs().decide(practice, ccg, "approve"))
+    _act(qof, f"{ccg}'s approval of {practice}",
+         lambda: qof.w.cqrs("commissioner", ccg=ccg).decide(practice, ccg, "approve"))
 
 
 @step("given/when", "commissioner {ccg:Ccg} approves {practice:Practice}", stage="workflow",
@@ -140,7 +142,8 @@ def _approve(qof: Story, practice):
 def _approve_by(qof: Story, ccg, practice):
     """An approval by the named CCG (refused unless it commissions the practice)."""
     qof.practice(practice)
-    _act(qof, f"{ccg}'s approval of {practice}", lambda: qof.w.cqrs().decide(practice, ccg, "approve"))
+    _act(qof, f"{ccg}'s approval of {practice}",
+         lambda: qof.w.cqrs("commissioner", ccg=ccg).decide(practice, ccg, "approve"))
 
 
 @step("given/when", 'its commissioner rejects {practice:Practice} because "{reason:Text}"', stage="workflow",
@@ -150,7 +153,8 @@ def _reject(qof: Story, practice, reason):
     if not reason.strip():
         raise StepRefused("give the commissioner's reason")
     ccg = qof.practice(practice)["ccg_code"]
-    _act(qof, f"{ccg}'s rejection of {practice}", lambda: qof.w.cqrs().decide(practice, ccg, "reject", reason))
+    _act(qof, f"{ccg}'s rejection of {practice}",
+         lambda: qof.w.cqrs("commissioner", ccg=ccg).decide(practice, ccg, "reject", reason))
 
 
 @step("given/when", "every practice declares and its commissioner approves", stage="workflow",
@@ -158,8 +162,10 @@ def _reject(qof: Story, practice, reason):
 def _everyone(qof: Story):
     for code in _held_practices(qof):
         ccg = qof.practice(code)["ccg_code"]
-        for what, call in ((f"{code}'s declaration", lambda: qof.w.cqrs().declare(code, f"{code} practice manager")),
-                           (f"{ccg}'s approval of {code}", lambda: qof.w.cqrs().decide(code, ccg, "approve"))):
+        for what, call in ((f"{code}'s declaration",
+                            lambda: qof.w.cqrs("practice", practice=code).declare(code, f"{code} practice manager")),
+                           (f"{ccg}'s approval of {code}",
+                            lambda: qof.w.cqrs("commissioner", ccg=ccg).decide(code, ccg, "approve"))):
             a = attempt(what, "CQRS", call)
             if not a.ok:
                 raise Mismatch(a.describe())
@@ -168,7 +174,7 @@ def _everyone(qof: Story):
 @step("given/when", "CQRS runs the payment", stage="workflow", example="CQRS runs the payment", mutates=True)
 def _pay(qof: Story):
     """Finance's payment run: every approved record gets a payment instruction (one CSV file per run)."""
-    qof.payment_runs.append(qof.w.cqrs().payment_run())
+    qof.payment_runs.append(qof.w.cqrs("finance").payment_run())
 
 
 @step("then", "{practice:Practice}'s record is \"{state:Text}\"", stage="workflow",

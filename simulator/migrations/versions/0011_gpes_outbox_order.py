@@ -7,13 +7,13 @@ Two costs the national collection (8,000 extracts) showed in GPES's forwarder:
   received_at) hands them over in order instead of sorting every pending row for each batch.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
