@@ -42,8 +42,16 @@ def world(tmp_path_factory):
     qofsim("down", d / "w")
 
 
+SLACK = ("--p95-ms", "60000")
+"""The profiles' own latency thresholds are what a performance tester runs against (`make load`); here,
+on a shared CI machine, a timed assertion would test the machine, not qofsim. The threshold mechanism
+itself is tested with a threshold no run can meet (`--p95-ms 1`)."""
+
+
 def load(out, *args) -> tuple[subprocess.CompletedProcess, dict]:
     run_id = "-".join(a.strip("-").replace(":", "") for a in map(str, args) if "/" not in a)[:80]
+    if "--p95-ms" not in args:
+        args = (*args, *SLACK)
     r = qofsim("load", *args, "--out", out, "--run-id", run_id)
     path = out / run_id / "summary.json"
     return r, (json.loads(path.read_text()) if path.exists() else {})
