@@ -362,7 +362,7 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         catalogue, nation.practices, achievements, gather["bodies"], gather["extracts"], gather["receipts"],
         gather["outboxes"], gather["manual"], gather["workflow"],
         [i.model_dump(mode="json") for i in flow["payment_run"].instructions],
-        summary["national_prevalence"], summary["national_average_target_population"])
+        summary["national_prevalence"], summary["national_average_target_population"], _history(gather["audit"]))
     write_report(run_dir, summary, records, catalogue, pages=scenario.report_pages)
     summary["timings_s"]["report"] = round(time.perf_counter() - t, 3)
     summary["timings_s"]["total"] = round(time.perf_counter() - started, 3)

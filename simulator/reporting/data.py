@@ -110,8 +110,10 @@ def _factor_rows(catalogue: Catalogue, record: dict, registers: Mapping[str, int
 def practice_records(catalogue: Catalogue, practices: Iterable[dict], achievements: Mapping[str, dict],
                      bodies: Mapping[str, bytes], cqrs_extracts: list[dict], receipts: list[dict],
                      outboxes: list[dict], manual: Mapping[str, list], workflow: Mapping[str, dict],
-                     instructions: list[dict], national: Mapping[str, str], natp: Mapping[str, str]) -> Iterator[dict]:
-    """One record per practice of the nation (those CQRS never calculated too: their page says so)."""
+                     instructions: list[dict], national: Mapping[str, str], natp: Mapping[str, str],
+                     audit: Mapping[str, list[dict]] | None = None) -> Iterator[dict]:
+    """One record per practice of the nation (those CQRS never calculated too: their page says so).
+    ``audit``: practice -> CQRS's audit entries for it (who, when, what, before -> after), when gathered."""
     reg_ind = _register_indicators(catalogue)
     sent: dict[str, list[dict]] = {}
     for o in outboxes:
@@ -181,6 +183,7 @@ def practice_records(catalogue: Catalogue, practices: Iterable[dict], achievemen
             "components": _factor_rows(catalogue, rec, registers, body.get("target_populations", {}), national, natp)
             if rec else [],
             "history": (workflow.get(code) or {}).get("history", []),
+            "audit": None if audit is None else audit.get(code, []),
             "instruction": paid.get(code),
             "hops": hops,
             "registers": registers, "prevalence": prevalence,

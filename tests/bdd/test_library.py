@@ -161,6 +161,9 @@ def test_a_new_feature_file_is_picked_up_with_no_python_change(tmp_path):
     assert 'tests="1"' in (tmp_path / "out" / "junit.xml").read_text()
     assert "The published diabetes example, once more" in (tmp_path / "out" / "report.html").read_text()
     assert "1 scenarios: 1 passed" in res.stdout
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())  # what the reports index lists
+    assert (summary["kind"], summary["verdict"], summary["report"]) == ("bdd", "passed", "report.html")
+    assert 'href="out/report.html"' in (tmp_path / "index.html").read_text()
 
 
 def test_a_failing_feature_says_in_words_what_differed_and_where(tmp_path):

@@ -60,6 +60,7 @@ def load(out, *args) -> tuple[subprocess.CompletedProcess, dict]:
 def passed(r, s) -> None:
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert s["passed"] and not s["failures"], s["failures"]
+    assert (s["kind"], s["verdict"], s["report"]) == ("load", "passed", "locust.html")  # for the reports index
     assert s["requests"] > 0 and s["error_ratio"] <= 0.001
     assert s["rederivation"]["discrepancies"] == 0 and s["rederivation"]["practices_compared"] > 0
     for f in ("html", "csv", "tally"):

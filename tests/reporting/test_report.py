@@ -58,6 +58,15 @@ def test_domain_maximums_print_as_whole_points_and_every_practice_has_a_page(sma
         assert (small_run / "commissioners" / f"{ccg}.html").exists()
 
 
+def test_a_practice_page_shows_its_history_from_cqrs_audit_log(small_run):
+    """Issue #12: who did what to the practice's record (role and identity), when, before and after."""
+    records = list(read_records(small_run / DATA))
+    paid = next(r for r in records if r["instruction"])
+    assert {"extract stored", "approve", "payment instructed"} <= {a["action"] for a in paid["audit"]}, paid["audit"]
+    page = (small_run / "practices" / f"{paid['practice_code']}.html").read_text()
+    assert "Audit log (CQRS)" in page and "extract stored" in page and "commissioner:" in page
+
+
 def test_the_index_lists_any_folder_with_a_summary_newest_first(tmp_path):
     for name, started, verdict in (("conform/a", "2026-01-02T00:00:00", "failed"), ("b", "2026-01-03T00:00:00", "passed")):
         (tmp_path / name).mkdir(parents=True)
