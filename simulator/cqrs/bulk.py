@@ -368,8 +368,8 @@ def calculate(catalogue: Catalogue, counts: Counts, national: Mapping[str, Decim
         elif mode == "target":  # W = TP / NATP where the practice sent TP and the run has NATP; else CPI
             tp = tp_of[a1]
             has = (tp >= 0) if a2 is not None else np.zeros(n_pr, dtype=bool)
-            wn = np.where(has, np.maximum(tp, 0).astype(object) * (a3 or 0), cpi_wn)
-            wd = np.where(has, np.full(n_pr, a2 if a2 else 1, dtype=object), cpi_wd)  # NATP 0: W = 0
+            wn = np.where(has, np.maximum(tp, 0).astype(object) * (a3 if a2 else 0), cpi_wn)  # NATP 0: W = 0
+            wd = np.where(has, np.full(n_pr, a2 if a2 else 1, dtype=object), cpi_wd)  # (as payments.component_factor)
             alt = (has, f"{name} (target population {a1})")
             name = f"{name} (CPI: no target population {a1})"
         else:

@@ -98,6 +98,20 @@ def test_bulk_equals_per_indicator_path_with_fixed_national_figures(run, nationa
     assert_same(list(fields_list), list(sizes), list(targets), national=national, target_average=target_average)
 
 
+def test_a_national_average_target_population_of_zero_pays_nothing_on_both_paths():
+    """Found by the test above: with NATP 0 for a group, the bulk path paid a practice that sent a target
+    population of 1 as if NATP were 1 (£535.04 where the per-indicator path pays £0): W = TP / NATP has
+    no value there, and both paths pay 0 for the component."""
+    from simulator.cqrs.parameters import default_parameters
+
+    params = default_parameters()
+    code = next(c for c, d in CAT.indicators.items() if d.kind != "register"
+                and payments.component_rule(d, params).group == "CON")
+    fields = [{code: {NUMERATOR: 1, DENOMINATOR: 1}}]
+    assert_same(fields, [0], [{"CON": 1}], national={}, target_average={"CON": Decimal(0)})
+    assert fast(fields, [0], [{"CON": 1}], national={}, target_average={"CON": Decimal(0)}).payment(0).total_gbp == 0
+
+
 def test_full_catalogue_run_matches_and_every_indicator_is_reported():
     """The CQRS case: every practice carries every indicator (only_present=False)."""
     import random
