@@ -49,6 +49,7 @@ TABLE: dict[tuple[str, str, str], dict | str] = {
     ("gpes", "GET", "/collections"): R(gpes="all", auditor="all"),
     ("gpes", "GET", "/collections/{collection_id}"): R(gpes="all", auditor="all"),
     ("gpes", "POST", "/extracts"): R(supplier="own"),
+    ("gpes", "POST", "/extracts/batch"): R(supplier="own"),  # a practice it does not host: 403 in the item
     ("gpes", "POST", "/forwarding/retry"): R(gpes="all"),
     ("gpes", "GET", "/requests"): R(gpes="all", auditor="all"),
     ("gpes", "GET", "/receipts"): R(gpes="all", auditor="all"),
@@ -61,6 +62,7 @@ TABLE: dict[tuple[str, str, str], dict | str] = {
     ("cqrs", "GET", "/extract-bodies"): R(gpes="all", auditor="all"),
     ("cqrs", "GET", "/achievements"): R(finance="all", auditor="all"),
     ("cqrs", "GET", "/manual-entries"): R(finance="all", auditor="all"),
+    ("cqrs", "GET", "/workflow"): R(finance="all", auditor="all"),
     ("cqrs", "POST", "/calculations"): R(finance="all"),
     ("cqrs", "GET", "/practices/{practice_code}/achievement"):
         R(practice="own", commissioner="own", finance="all", auditor="all"),
@@ -140,6 +142,13 @@ def call(apps, service: str, method: str, path: str, whose: dict, headers: dict)
 
         return apps[service].post(url, content=raw, headers={**headers, "Content-Type": "application/json",
                                                              "X-Content-SHA256": sha256(raw)})
+    if (service, method, path) == ("gpes", "POST", "/extracts/batch"):
+        req = apps["_gpes"].create_request(REGISTRY[OWN["practice"]][0])
+        raw = canonical_json(extract(OWN["practice"], req.request_id, extract_id=f"x-{req.request_id}"))
+        from simulator.contracts import sha256
+
+        return apps[service].post(url, json={"extracts": [{"sha256": sha256(raw), "body": raw.decode()}]},
+                                  headers=headers)
     if (service, method, path) == ("cqrs", "POST", "/extracts"):
         from simulator.contracts import sha256
 
@@ -165,8 +174,9 @@ def call(apps, service: str, method: str, path: str, whose: dict, headers: dict)
 
 def answer(service: str, path: str, r) -> tuple[int, list]:
     """The status the caller got for the practice it named: a bulk request answers per practice."""
-    if r.status_code == 200 and r.request.method == "POST" and (service, path) in {("cqrs", "/manual-entries"), ("cqrs", "/declarations"),
-                                                     ("cqrs", "/approvals")} and "results" in r.json():
+    if r.status_code == 200 and r.request.method == "POST" and (service, path) in {
+            ("cqrs", "/manual-entries"), ("cqrs", "/declarations"), ("cqrs", "/approvals"),
+            ("gpes", "/extracts/batch")} and "results" in r.json():
         (only,) = r.json()["results"]
         return only["status"], only["detail"]
     try:
