@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Mapping
@@ -58,6 +59,15 @@ class Gpes:
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list = field(default_factory=list)
     _views: dict = field(default_factory=dict)
+    _writer: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def _write(self):
+        """A write transaction, one at a time in this process. SQLite takes one writer at a time anyway,
+        and a writer that finds the database locked sleeps in SQLite's busy handler in steps of up to
+        100 ms however soon the lock is free: that, not the work, was the tail of an extract's latency."""
+        with self._writer, self.sessions.begin() as s:
+            yield s
     _warnings: dict = field(default_factory=dict)  # extract_id -> implausible counts (computed once)
 
     # ------------------------------------------------------------ collections and requests
@@ -74,7 +84,7 @@ class Gpes:
         req = ExtractionRequest(request_id=str(uuid.uuid4()), supplier=supplier, spec=self.spec,
                                 practices=tuple(chosen), submit_to=f"{self.public_url}/extracts",
                                 submit_batch_to=f"{self.public_url}/extracts/batch")
-        with self.sessions.begin() as s:
+        with self._write() as s:
             s.add(GpesRequest(request_id=req.request_id, spec_id=self.spec.spec_id, supplier=supplier,
                               practices=list(chosen), status="requested", collection_id=collection_id, attempts=0))
         return req
@@ -82,7 +92,7 @@ class Gpes:
     def start_collection(self) -> dict:
         """One request per supplier GPES knows, dispatched in the background; returns at once."""
         collection_id = str(uuid.uuid4())
-        with self.sessions.begin() as s:
+        with self._write() as s:
             s.add(GpesCollection(collection_id=collection_id, spec_id=self.spec.spec_id, created_at=utcnow()))
         for supplier in sorted(set(self.practice_supplier.values()) | set(self.suppliers)):
             self.create_request(supplier, collection_id=collection_id)
@@ -124,7 +134,7 @@ class Gpes:
                 else:
                     values["next_attempt_at"] = utcnow() + timedelta(
                         seconds=backoff(values["attempts"], self.retry_base_s, self.retry_cap_s))
-        with self.sessions.begin() as s:
+        with self._write() as s:
             s.execute(update(GpesRequest).where(GpesRequest.request_id == r.request_id).values(**values))
         return values.get("status") == "dispatched"
 
@@ -251,7 +261,7 @@ class Gpes:
             raise
         received_at = utcnow()
         try:  # the primary key decides: a resend (or a concurrent twin) finds the first receipt
-            with self.sessions.begin() as s:
+            with self._write() as s:
                 _store_receipts(s.connection(), [(x, body, digest)], received_at)
         except IntegrityError:
             existing = self._receipt(x.extract_id)
@@ -323,7 +333,7 @@ class Gpes:
                 fresh.append((n, x, body, digest))
                 results[n] = {"status": 201, "extract_id": x.extract_id, "sha256": digest, "detail": None}
         try:
-            with self.sessions.begin() as s:
+            with self._write() as s:
                 conn = s.connection()
                 if fresh:
                     _store_receipts(conn, [(x, body, digest) for _, x, body, digest in fresh], received_at)
@@ -352,12 +362,12 @@ class Gpes:
 
     def _record(self, rejections: list[dict]) -> None:
         """Store rejection rows (what was refused and why)."""
-        with self.sessions.begin() as s:
+        with self._write() as s:
             if rejections:
                 s.connection().execute(GpesRejection.__table__.insert(), rejections)
 
     def _count_resend(self, extract_id: str) -> None:
-        with self.sessions.begin() as s:
+        with self._write() as s:
             s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id)
                       .values(resends=GpesReceipt.resends + 1))
 
@@ -376,7 +386,7 @@ class Gpes:
         if self.cqrs is None:
             return 0
         now = utcnow()
-        with self.sessions.begin() as s:
+        with self._write() as s:
             ids = list(s.scalars(select(GpesReceipt.extract_id).where(
                 GpesReceipt.forward_state == "pending",
                 or_(GpesReceipt.next_forward_at.is_(None), GpesReceipt.next_forward_at <= now),
@@ -425,7 +435,7 @@ class Gpes:
                                                                               self.retry_cap_s))}
             done[extract_id] = values
         acked = [i for i, v in done.items() if v.get("forward_state") == "acknowledged"]
-        with self.sessions.begin() as s:
+        with self._write() as s:
             if acked:
                 s.execute(update(GpesReceipt).where(GpesReceipt.extract_id.in_(acked)).values(
                     forward_state="acknowledged", forwarded_at=now, forward_error=None, lease_until=None,
@@ -447,7 +457,7 @@ class Gpes:
 
     def retry_forwarding(self) -> int:
         """Make every pending extract due now (e.g. CQRS is back) and wake the forwarder; returns how many."""
-        with self.sessions.begin() as s:
+        with self._write() as s:
             n = s.execute(update(GpesReceipt).where(GpesReceipt.forward_state == "pending")
                           .values(next_forward_at=None)).rowcount
         self._wake_forward.set()
@@ -462,7 +472,7 @@ class Gpes:
     def start(self) -> None:
         """Start the dispatcher and the forwarder. Claims a killed process held are released: a row
         it may already have forwarded is forwarded again, which CQRS answers as the first time."""
-        with self.sessions.begin() as s:
+        with self._write() as s:
             s.execute(update(GpesReceipt).where(GpesReceipt.forward_state == "pending", GpesReceipt.lease_until.is_not(None))
                       .values(lease_until=None))
         self._stop.clear()
