@@ -209,21 +209,38 @@ class Supplier:
 
     def _submit_many(self, http: requests.Session, job_id: str, request: ExtractionRequest,
                      sends: list[tuple[str, str, bytes]]) -> bool:
-        """Send a batch until GPES has answered each body for good; what got no answer or a 5xx is sent
-        again in a batch of their own, backing off. Every attempt is recorded. False: stopping."""
+        """A batch (``POST submit_batch_to``), each body answered on its own. False: stopping."""
+        def post(batch: list[tuple[str, str, bytes]]) -> list[tuple[int, str | None]]:
+            answer = post_extracts(http, request.submit_batch_to, [body for _, _, body in batch],
+                                   timeout=self.http_timeout_s)
+            results = answer.json.get("results") if isinstance(answer.json, dict) else None
+            if answer.status == 200 and isinstance(results, list) and len(results) == len(batch):
+                return [(r["status"], None if r["status"] < 300 else json.dumps(r.get("detail"))[:2000])
+                        for r in results]
+            status = answer.status if answer.status != 200 else 0  # refused whole (final) or not answered
+            return [(status, f"batch answered {answer.status}: {str(answer.json)[:1900]}")] * len(batch)
+
+        return self._send_until_answered(job_id, request, sends, post)
+
+    def _submit(self, http: requests.Session, job_id: str, request: ExtractionRequest, practice: str,
+                extract_id: str, body: bytes) -> bool:
+        """One body alone (``POST submit_to``). False: stopping."""
+        def post(one: list[tuple[str, str, bytes]]) -> list[tuple[int, str | None]]:
+            answer = post_extract(http, request.submit_to, one[0][2], timeout=self.http_timeout_s)
+            return [(answer.status, None if answer.status < 300 else str(answer.json)[:2000])]
+
+        return self._send_until_answered(job_id, request, [(practice, extract_id, body)], post)
+
+    def _send_until_answered(self, job_id: str, request: ExtractionRequest, sends: list[tuple[str, str, bytes]],
+                             post) -> bool:
+        """Send until GPES has answered each body for good (2xx or 4xx); what got no answer or a 5xx is
+        sent again (on its own, without the answered ones), backing off, until ``submit_deadline_s``.
+        Every attempt is recorded with GPES's answer. False: stopping."""
         deadline = time.monotonic() + self.submit_deadline_s
         delay = 0.05
         while sends:
             try:
-                answer = post_extracts(http, request.submit_batch_to, [body for _, _, body in sends],
-                                       timeout=self.http_timeout_s)
-                results = answer.json.get("results") if isinstance(answer.json, dict) else None
-                if answer.status == 200 and isinstance(results, list) and len(results) == len(sends):
-                    verdicts = [(r["status"], None if r["status"] < 300 else json.dumps(r.get("detail"))[:2000])
-                                for r in results]
-                else:  # the batch as a whole was refused (final) or not answered (retried)
-                    status = answer.status if answer.status != 200 else 0
-                    verdicts = [(status, f"batch answered {answer.status}: {str(answer.json)[:1900]}")] * len(sends)
+                verdicts = post(sends)
             except requests.RequestException as exc:
                 verdicts = [(0, f"{type(exc).__name__}: {exc}"[:2000])] * len(sends)
             at = utcnow()
@@ -242,28 +259,3 @@ class Supplier:
                 return False
             delay = min(delay * 2, 2.0)
         return True
-
-    def _submit(self, http: requests.Session, job_id: str, request: ExtractionRequest, practice: str,
-                extract_id: str, body: bytes) -> bool:
-        """Send one body until GPES answers for good; back off on no answer or 5xx. False: stopping."""
-        deadline = time.monotonic() + self.submit_deadline_s
-        delay = 0.05
-        while True:
-            try:
-                answer = post_extract(http, request.submit_to, body, timeout=self.http_timeout_s)
-                status, reason = answer.status, None if answer.status < 300 else str(answer.json)[:2000]
-            except requests.RequestException as exc:
-                status, reason = 0, f"{type(exc).__name__}: {exc}"[:2000]
-            with self.sessions.begin() as s:
-                s.execute(insert(SupplierSend).values(job_id=job_id, request_id=request.request_id,
-                                                      practice_code=practice, extract_id=extract_id,
-                                                      sha256=sha256(body), body=body, status=status, answer=reason,
-                                                      at=utcnow()))
-            if final(status):
-                return True
-            if time.monotonic() + delay > deadline:
-                raise RuntimeError(f"GPES gave no answer for {practice} within {self.submit_deadline_s:.0f} s "
-                                   f"(last: {reason})")
-            if self._stop.wait(delay):
-                return False
-            delay = min(delay * 2, 2.0)
