@@ -279,11 +279,13 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
         stored = http.get(f"{world.services['cqrs'].url}/extracts", timeout=120).json()
         import datetime as dt
 
-        e2e, last_ack = [], wall0
+        e2e, outbox, last_ack = [], [], wall0
+        stamp = lambda iso: dt.datetime.fromisoformat(iso).replace(tzinfo=dt.timezone.utc).timestamp()  # noqa: E731
         for r in receipts:
             if r["extract_id"] in sent_at and r["acknowledged_at"]:
-                acked = dt.datetime.fromisoformat(r["acknowledged_at"]).replace(tzinfo=dt.timezone.utc).timestamp()
+                acked = stamp(r["acknowledged_at"])
                 e2e.append((acked - sent_at[r["extract_id"]]) * 1000)
+                outbox.append((acked - stamp(r["received_at"])) * 1000)
                 last_ack = max(last_ack, acked)
         seconds = last_ack - wall0 if len(e2e) == len(bodies) else polled  # first send to last acknowledgement
         ids = [x["extract_id"] for x in stored]
@@ -295,7 +297,8 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
                 "seconds": round(seconds, 2), "extracts_per_s": round(len(bodies) / seconds),
                 "submit_seconds": round(submitted, 2),
                 "p95_ms": round(q(e2e, 95), 1) if e2e else None, "p50_ms": round(q(e2e, 50), 1) if e2e else None,
-                "submit_p95_ms": round(q(answered_ms, 95), 1), "statuses": statuses,
+                "submit_p95_ms": round(q(answered_ms, 95), 1),
+                "outbox_p95_ms": round(q(outbox, 95), 1) if outbox else None, "statuses": statuses,
                 "lost": len(accepted - set(ids)), "doubled": len(ids) - len(set(ids)),
                 "peak_rss_mib": {n: round(v / 2**20) for n, v in peak.items()}, "cpu_seconds": cpu,
                 "acknowledged_over_time": progress[::max(len(progress) // 20, 1)]}

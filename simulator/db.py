@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+import weakref
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
@@ -123,9 +126,8 @@ class CqrsExtract(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     current: Mapped[bool] = mapped_column(Boolean, default=True)  # False once a later extract supersedes it
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # migration 0004
-    # migration 0005: the counts in NHS Digital's long layout, [[IND_CODE, FIELD_NAME, VALUE], ...] in
-    # extract order: one JSON value per extract, written once at ingest (was ~270 rows of cqrs_values)
-    fields: Mapped[list | None] = mapped_column(JSON, nullable=True, default=list)
+    # the counts in NHS Digital's long layout are read from the body when needed (store.rows_of_body):
+    # stored beside it (migration 0005, dropped by 0012) they cost more to write than the rest of the row
 
 
 class CqrsWorkflow(Base):
@@ -267,6 +269,27 @@ def migrate(url: str) -> None:
     from alembic import command
 
     command.upgrade(_alembic_config(url), "head")
+
+
+_WRITERS: "weakref.WeakKeyDictionary[Engine, threading.RLock]" = weakref.WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+@contextmanager
+def writing(sessions: sessionmaker):
+    """A write transaction (``sessions.begin()``), on SQLite one at a time in this process. SQLite takes
+    one writer at a time anyway, and a writer that finds the database locked sleeps in SQLite's busy
+    handler in steps of up to 100 ms however soon the lock is free: that, not the work, was the tail of
+    an extract's latency in GPES and CQRS. PostgreSQL locks rows, not the database: no lock here."""
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        with sessions.begin() as s:
+            yield s
+        return
+    with _WRITERS_GUARD:
+        lock = _WRITERS.setdefault(engine, threading.RLock())
+    with lock, sessions.begin() as s:
+        yield s
 
 
 def sessions(url: str, create: bool = True) -> sessionmaker:

@@ -1,6 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe, on SQLite and on PostgreSQL."""
 
 import datetime as dt
+import json
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -45,8 +46,6 @@ def test_0005_moves_long_layout_rows_onto_their_extract_and_back(db_url):
     from alembic import command
     from sqlalchemy import text
 
-    import simulator.db as db
-    from simulator.cqrs.store import extract_values
     from simulator.db import _alembic_config
 
     cfg = _alembic_config(db_url)
@@ -61,9 +60,10 @@ def test_0005_moves_long_layout_rows_onto_their_extract_and_back(db_url):
         for ind, name, value in rows:
             conn.execute(text("INSERT INTO cqrs_values (extract_id, practice_code, ind_code, field_name, value) "
                               "VALUES ('x-1', 'A81001', :i, :f, :v)"), {"i": ind, "f": name, "v": value})
-    command.upgrade(cfg, "head")
-    with db.sessions(db_url, create=False)() as s:
-        assert extract_values(s, "x-1") == rows
+    command.upgrade(cfg, "0005")
+    with engine.connect() as conn:
+        fields = conn.execute(text("SELECT fields FROM cqrs_extracts WHERE extract_id = 'x-1'")).scalar_one()
+    assert [tuple(r) for r in (json.loads(fields) if isinstance(fields, str) else fields)] == rows  # PostgreSQL: a list
     command.downgrade(cfg, "0004")
     with engine.connect() as conn:
         back = conn.execute(text("SELECT ind_code, field_name, value FROM cqrs_values ORDER BY id")).all()
@@ -117,4 +117,49 @@ def test_0011_moves_gpes_bodies_into_their_own_table_and_back(db_url):
     engine = make_engine(db_url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT body FROM gpes_receipts WHERE extract_id = 'x-1'")).scalar() == body
+    engine.dispose()
+
+
+def test_0012_reads_the_counts_from_the_body_and_writes_them_back_going_down(db_url):
+    """An extract stored under 0011 with its long-layout copy: after 0012 the same rows come from its
+    body; going back, the copy is written again from the body."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from simulator.contracts import canonical_json
+    from simulator.cqrs.store import extract_values
+    from simulator.db import _alembic_config
+    from simulator.gpes.spec import build_spec
+    from simulator.qof.catalogue import default_catalogue
+
+    cat = default_catalogue()
+    spec = build_spec(cat)
+    register_indicator = {r.id: r.indicator for r in cat.rules.registers.values()}
+    body = canonical_json({
+        "schema_version": "1", "extract_id": "x-1", "request_id": "r", "spec_id": spec.spec_id, "supplier": "TPP",
+        "practice_code": "A81001", "achievement_date": "2013-03-31", "list_size": 6543,
+        "registers": {r.id: 412 for r in spec.registers},
+        "indicators": [{"id": i.id, "numerator": 300, "denominator": 400, "exceptions": 7} for i in spec.indicators]})
+    rows = ([["LIST", "List size", 6543]] + [[register_indicator.get(r, r), "Register", 412]  # in the body's order
+                                             for r in json.loads(body)["registers"]]
+            + [[i.id, f, v] for i in spec.indicators for f, v in (("Numerator", 300), ("Denominator", 400),
+                                                                  ("Exceptions", 7))])
+    cfg = _alembic_config(db_url)
+    command.upgrade(cfg, "0011")
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO cqrs_extracts (extract_id, practice_code, spec_id, achievement_date, supplier, "
+                          "list_size, sha256, body, received_at, current, fields) VALUES ('x-1', 'A81001', :spec, :day, "
+                          "'TPP', 6543, 'abc', :body, :at, :current, :fields)"),
+                     {"spec": spec.spec_id, "day": dt.date(2013, 3, 31), "body": body, "at": dt.datetime(2013, 4, 1),
+                      "current": True, "fields": json.dumps(rows)})
+    engine.dispose()
+    command.upgrade(cfg, "0012")
+    with sessions(db_url, create=False)() as s:
+        assert [list(r) for r in extract_values(s, "x-1", register_indicator)] == rows
+    command.downgrade(cfg, "0011")
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        fields = conn.execute(text("SELECT fields FROM cqrs_extracts WHERE extract_id = 'x-1'")).scalar()
+    assert (json.loads(fields) if isinstance(fields, str) else fields) == rows  # PostgreSQL: a list already
     engine.dispose()

@@ -26,9 +26,10 @@ from simulator.contracts import (AreaPoints, AspirationPayments, DomainPoints, I
 from simulator.cqrs import bulk, payments
 from simulator.cqrs.longformat import DENOMINATOR, EXCEPTIONS, NUMERATOR, REGISTER, target_populations_of
 from simulator.cqrs.manual import entries_for_run
+from simulator.cqrs.store import rows_of_body
 from simulator.cqrs.parameters import CqrsParameters, default_parameters
 from simulator.cqrs.points import Scored, points_2dp, score, to_decimal
-from simulator.db import CqrsExtract, CqrsWorkflow, utcnow
+from simulator.db import CqrsExtract, CqrsWorkflow, utcnow, writing
 from simulator.qof.catalogue import Catalogue
 
 AWAITING_SP = "Awaiting Service Provider Approval"
@@ -107,14 +108,16 @@ def run_fields(s, catalogue: Catalogue, service: str) -> tuple[list, dict[str, d
     columns the calculation reads, not the stored bodies), each practice's fields (long layout
     names) and manual entries."""
     p = catalogue.parameters
-    extracts = list(s.execute(
-        select(CqrsExtract.practice_code, CqrsExtract.extract_id, CqrsExtract.achievement_date, CqrsExtract.list_size,
-               CqrsExtract.fields)
-        .where(CqrsExtract.current.is_(True), CqrsExtract.spec_id == p.spec_id).order_by(CqrsExtract.practice_code)))
-    fields: dict[str, dict[str, dict[str, int]]] = {x.practice_code: {} for x in extracts}
-    for x in extracts:
-        mine = fields[x.practice_code]
-        for ind, name, v in x.fields:
+    register_indicator = {r.id: r.indicator for r in catalogue.rules.registers.values()}
+    extracts, fields = [], {}
+    for code, extract_id, day, list_size, body in s.execute(  # a body at a time: its rows, then let it go
+            select(CqrsExtract.practice_code, CqrsExtract.extract_id, CqrsExtract.achievement_date,
+                   CqrsExtract.list_size, CqrsExtract.body)
+            .where(CqrsExtract.current.is_(True), CqrsExtract.spec_id == p.spec_id)
+            .order_by(CqrsExtract.practice_code)).yield_per(500):
+        extracts.append(_Current(code, extract_id, day, list_size))
+        mine = fields.setdefault(code, {})
+        for ind, name, v in rows_of_body(body, register_indicator):
             mine.setdefault(ind, {})[name] = v
     manual = entries_for_run(s, service, p.achievement_date)
     return extracts, fields, manual
@@ -150,13 +153,12 @@ def calculate(catalogue: Catalogue, sessions: sessionmaker, previous_points: Map
     codes = [x.practice_code for x in extracts]
     counts = bulk.counts_from_fields(bulk.compile_catalogue(catalogue, params), codes, [x.list_size for x in extracts],
                                      [fields[c] for c in codes], [target_populations_of(fields[c]) for c in codes])
-    extracts = [_Current(*x[:4]) for x in extracts]  # the counts are in ``counts`` now: let the fields go
-    del fields
+    del fields  # the counts are in ``counts`` now
     result = bulk.calculate(catalogue, counts, p.national_prevalence, p.national_average_target_population, params)
     calculated, kept = 0, 0
     stale = CqrsWorkflow.calculated["stale"].as_boolean()
     written: list[CqrsWorkflow] = []
-    with sessions.begin() as s:
+    with writing(sessions) as s:
         # the stored calculations are not read (a national run's would take gigabytes): their stale flag is
         records = {(w.practice_code, w.achievement_date): (w, bool(st)) for w, st in s.execute(
             select(CqrsWorkflow, stale).options(defer(CqrsWorkflow.calculated))

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import sessionmaker
 
 from simulator.contracts.credentials import Principal
-from simulator.db import CqrsAudit, CqrsManualEntry, CqrsWorkflow, utcnow
+from simulator.db import CqrsAudit, CqrsManualEntry, CqrsWorkflow, utcnow, writing
 
 
 def record(sessions: sessionmaker, who: Principal, action: str,
@@ -23,7 +23,7 @@ def record(sessions: sessionmaker, who: Principal, action: str,
     rows = [{"at": at, "role": who.role, "identity": who.identity[:64], "action": action, "practice_code": code,
              "before": before, "after": after} for code, before, after in changes]
     if rows:
-        with sessions.begin() as s:
+        with writing(sessions) as s:
             s.execute(insert(CqrsAudit), rows)
     return len(rows)
 

@@ -33,7 +33,7 @@ from simulator.cqrs.longformat import DENOMINATOR, NUMERATOR
 from simulator.cqrs.parameters import CqrsParameters, default_parameters
 from simulator.cqrs.workflow import (APPROVED, AWAITING_SP, PAID, ServiceConfig, WorkflowError, move, raise_refusal,
                                     records, refused)
-from simulator.db import CqrsExtract, CqrsManualEntry, CqrsWorkflow, utcnow
+from simulator.db import CqrsExtract, CqrsManualEntry, CqrsWorkflow, utcnow, writing
 from simulator.qof.catalogue import Catalogue, IndicatorDef
 
 CLOSED_STATES = (APPROVED, PAID)
@@ -151,7 +151,7 @@ def enter_many(sessions: sessionmaker, catalogue: Catalogue, cfg: ServiceConfig,
         except WorkflowError as exc:
             out[n] = refused(code, exc)
     try:
-        with sessions.begin() as s:
+        with writing(sessions) as s:
             codes = list(wanted)
             with_extract: set[str] = set()
             stored: dict[str, dict[str, CqrsManualEntry]] = {c: {} for c in codes}

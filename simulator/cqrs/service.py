@@ -38,10 +38,10 @@ class Cqrs:
         return {r.id: r.indicator for r in self.catalogue.rules.registers.values()}
 
     def ingest(self, body: bytes, claimed_sha: str | None) -> tuple[Receipt, bool]:
-        return store.ingest(self.sessions, body, claimed_sha, self.register_indicator, self.commissioner_of.keys())
+        return store.ingest(self.sessions, body, claimed_sha, self.commissioner_of.keys())
 
     def ingest_many(self, items: list[tuple[bytes, str | None]]) -> list[dict]:
-        return store.ingest_many(self.sessions, items, self.register_indicator, self.commissioner_of.keys())
+        return store.ingest_many(self.sessions, items, self.commissioner_of.keys())
 
     def calculate(self) -> dict:
         result = achievement.calculate(self.catalogue, self.sessions, self.previous_year_points, self.params)

@@ -20,7 +20,7 @@ from simulator.contracts import ErrorDetail, Receipt, sha256
 from simulator.contracts.errors import Conflict, ExtractInvalid, ExtractRead, read_extract
 from simulator.contracts.headers import SHA_HEADER
 from simulator.cqrs.longformat import extract_to_rows
-from simulator.db import CqrsExtract, CqrsWorkflow, utcnow
+from simulator.db import CqrsExtract, CqrsWorkflow, utcnow, writing
 
 
 log = logging.getLogger("qofsim.cqrs")
@@ -47,8 +47,7 @@ def judge(body: bytes, claimed_sha: str | None, known_practices=None) -> tuple[E
     return x, digest
 
 
-def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, register_indicator: dict[str, str],
-           known_practices=None) -> tuple[Receipt, bool]:
+def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, known_practices=None) -> tuple[Receipt, bool]:
     x, digest = judge(body, claimed_sha, known_practices)
     with sessions() as s:
         existing = s.get(CqrsExtract, x.extract_id)
@@ -59,8 +58,8 @@ def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, registe
     received_at = utcnow()
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            with sessions.begin() as s:
-                _store(s, x, body, digest, register_indicator, received_at)
+            with writing(sessions) as s:
+                _store(s, x, body, digest, received_at)
         except IntegrityError:
             with sessions() as s:
                 existing = s.get(CqrsExtract, x.extract_id)
@@ -74,13 +73,11 @@ def ingest(sessions: sessionmaker, body: bytes, claimed_sha: str | None, registe
                    received_at=received_at, forwarded=False), True
 
 
-def _store(s: Session, x: ExtractRead, body: bytes, digest: str, register_indicator: dict[str, str],
-           received_at) -> None:
-    _store_many(s, [(x, body, digest)], register_indicator, received_at)
+def _store(s: Session, x: ExtractRead, body: bytes, digest: str, received_at) -> None:
+    _store_many(s, [(x, body, digest)], received_at)
 
 
-def _store_many(s: Session, batch: list[tuple[ExtractRead, bytes, str]], register_indicator: dict[str, str],
-                received_at) -> None:
+def _store_many(s: Session, batch: list[tuple[ExtractRead, bytes, str]], received_at) -> None:
     """Store extracts of distinct practices in the caller's transaction, each superseding its
     practice's current one. Core statements, one of each kind for the whole batch (the ORM's unit of
     work, or a statement per extract, cost more than the rows here)."""
@@ -100,8 +97,7 @@ def _store_many(s: Session, batch: list[tuple[ExtractRead, bytes, str]], registe
     conn.execute(insert(extracts), [
         {"extract_id": x.extract_id, "practice_code": x.practice_code, "spec_id": x.spec_id,
          "achievement_date": x.achievement_date, "supplier": x.supplier, "list_size": x.list_size, "sha256": digest,
-         "body": body, "received_at": received_at, "current": True, "request_id": x.request_id,
-         "fields": list(extract_to_rows(x, register_indicator))} for x, body, digest in batch])
+         "body": body, "received_at": received_at, "current": True, "request_id": x.request_id} for x, body, digest in batch])
     stored = {(x.practice_code, x.achievement_date): x.extract_id for x, _, _ in batch}
     for wf in s.scalars(select(CqrsWorkflow).where(CqrsWorkflow.practice_code.in_({p for p, _ in stored}))):
         extract_id = stored.get((wf.practice_code, wf.achievement_date))
@@ -116,8 +112,7 @@ def _store_many(s: Session, batch: list[tuple[ExtractRead, bytes, str]], registe
         wf.updated_at = utcnow()
 
 
-def ingest_many(sessions: sessionmaker, items: list[tuple[bytes, str | None]], register_indicator: dict[str, str],
-                known_practices=None) -> list[dict]:
+def ingest_many(sessions: sessionmaker, items: list[tuple[bytes, str | None]], known_practices=None) -> list[dict]:
     """Several forwarded extracts in one transaction (GPES's outbox sends them in batches). Each is
     judged on its own, exactly as :func:`ingest` judges one: its checksum, the contract, the practice,
     idempotency on extract_id. Returns per item ``{"status", "extract_id", "detail"}``: 201 stored, 200
@@ -148,17 +143,17 @@ def ingest_many(sessions: sessionmaker, items: list[tuple[bytes, str | None]], r
         return results
     received_at = utcnow()
     try:
-        with sessions.begin() as s:
+        with writing(sessions) as s:
             practices = [x.practice_code for _, x, _, _ in fresh]
             if len(set(practices)) == len(practices):  # the usual batch: one extract per practice
-                _store_many(s, [(x, body, digest) for _, x, body, digest in fresh], register_indicator, received_at)
+                _store_many(s, [(x, body, digest) for _, x, body, digest in fresh], received_at)
             else:  # in practice order (two batches lock practices alike: no deadlock), then arrival order
                 for _, x, body, digest in sorted(fresh, key=lambda f: f[1].practice_code):
-                    _store(s, x, body, digest, register_indicator, received_at)
+                    _store(s, x, body, digest, received_at)
     except Exception:  # a concurrent twin, or one extract the store will not take: judge them one by one
         for n, x, body, digest in fresh:
             try:
-                _, created = ingest(sessions, body, digest, register_indicator, known_practices)
+                _, created = ingest(sessions, body, digest, known_practices)
                 results[n] = {"status": 201 if created else 200, "extract_id": x.extract_id, "detail": None,
                               "practice_code": x.practice_code, "sha256": digest}
             except Conflict as exc:
@@ -182,7 +177,14 @@ def current_extracts(s: Session, spec_id: str | None = None) -> list[CqrsExtract
     return list(s.scalars(q.order_by(CqrsExtract.practice_code)))
 
 
-def extract_values(s: Session, extract_id: str) -> list[tuple[str, str, int]]:
+def rows_of_body(body: bytes, register_indicator: dict[str, str]) -> list[tuple[str, str, int]]:
+    """A stored extract's counts as long-layout rows (IND_CODE, FIELD_NAME, VALUE), in extract order,
+    read from its body when they are needed (the calculation), not stored beside it: writing them
+    at ingest cost more than the rest of storing an extract (migration 0012)."""
+    return list(extract_to_rows(read_extract(body), register_indicator))
+
+
+def extract_values(s: Session, extract_id: str, register_indicator: dict[str, str]) -> list[tuple[str, str, int]]:
     """The stored extract's counts as long-layout rows (IND_CODE, FIELD_NAME, VALUE), in extract order."""
-    x = s.get(CqrsExtract, extract_id)
-    return [] if x is None else [tuple(row) for row in x.fields]
+    body = s.scalar(select(CqrsExtract.body).where(CqrsExtract.extract_id == extract_id))
+    return [] if body is None else rows_of_body(body, register_indicator)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import defer, sessionmaker
 
 from simulator.contracts import (AchievementSummary, BulkResult, ErrorDetail, PaymentInstruction, PaymentRun,
                                  PracticeAchievement, PracticeOutcome)
-from simulator.db import CqrsPaymentInstruction, CqrsWorkflow, utcnow
+from simulator.db import CqrsPaymentInstruction, CqrsWorkflow, utcnow, writing
 
 AWAITING_SP = "Awaiting Service Provider Approval"
 AWAITING_CO = "Awaiting Commissioning Organisation Approval"
@@ -130,7 +130,7 @@ def declare_many(sessions: sessionmaker, cfg: ServiceConfig, achievement_date: d
     """(practice, declared_by) each: the practice declares its calculated achievement. The same
     declaration again (the record is where it left it) is ``unchanged``. One transaction."""
     out = []
-    with sessions.begin() as s:
+    with writing(sessions) as s:
         recs = records(s, [c for c, _ in items], achievement_date, cfg.quality_service)
         for code, declared_by in items:
             try:
@@ -167,7 +167,7 @@ def decide_many(sessions: sessionmaker, cfg: ServiceConfig, commissioner_of: Map
     """(practice, approver, decision, reason) each: the commissioner approves or rejects a declared
     record. The same decision again (the record is where it left it) is ``unchanged``. One transaction."""
     out = []
-    with sessions.begin() as s:
+    with writing(sessions) as s:
         recs = records(s, [i[0] for i in items], achievement_date, cfg.quality_service)
         for code, approver, decision, reason in items:
             try:
@@ -211,7 +211,7 @@ def payment_run(sessions: sessionmaker, cfg: ServiceConfig, commissioner_of: Map
     calc = CqrsWorkflow.calculated  # the four figures an instruction carries, read in SQL: not the whole calculation
     figures = (calc["total_points"].as_string(), calc["payment_gbp"].as_string(),
                calc[("aspiration", "paid_gbp")].as_string(), calc["net_gbp"].as_string())
-    with sessions.begin() as s:
+    with writing(sessions) as s:
         for wf, total_points, payment_gbp, aspiration_paid, net in s.execute(
                 select(CqrsWorkflow, *figures).options(defer(CqrsWorkflow.calculated))
                 .where(CqrsWorkflow.state == APPROVED, CqrsWorkflow.quality_service == cfg.quality_service)

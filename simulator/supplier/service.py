@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from simulator.contracts import ExtractionRequest, sha256
-from simulator.db import SupplierJob, SupplierSend, utcnow
+from simulator.db import SupplierJob, SupplierSend, utcnow, writing
 from simulator.qof.catalogue import Catalogue
 from simulator.supplier.extract import CHUNK_PATIENTS, build_extract, count_chunks
 from simulator.supplier.faults import Faults
@@ -86,7 +86,7 @@ class Supplier:
                                               f"({self.gpes_url}), not {request.submit_to}")
         job_id = str(uuid.uuid5(JOB_NS, f"{self.name}/{request.request_id}"))
         try:
-            with self.sessions.begin() as s:
+            with writing(self.sessions) as s:
                 s.execute(insert(SupplierJob).values(job_id=job_id, request_id=request.request_id, supplier=self.name,
                                                      request=request.model_dump_json(), status="accepted",
                                                      created_at=utcnow()))
@@ -157,12 +157,12 @@ class Supplier:
                 self._finish(job.job_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
 
     def _finish(self, job_id: str, status: str, reason: str | None = None) -> None:
-        with self.sessions.begin() as s:
+        with writing(self.sessions) as s:
             s.execute(update(SupplierJob).where(SupplierJob.job_id == job_id)
                       .values(status=status, reason=reason, finished_at=utcnow()))
 
     def _run(self, job_id: str, request: ExtractionRequest) -> None:
-        with self.sessions.begin() as s:
+        with writing(self.sessions) as s:
             s.execute(update(SupplierJob).where(SupplierJob.job_id == job_id).values(status="running"))
             done = {p for p, st in s.execute(select(SupplierSend.practice_code, SupplierSend.status)
                                              .where(SupplierSend.job_id == job_id)) if final(st)}
@@ -244,7 +244,7 @@ class Supplier:
             except requests.RequestException as exc:
                 verdicts = [(0, f"{type(exc).__name__}: {exc}"[:2000])] * len(sends)
             at = utcnow()
-            with self.sessions.begin() as s:
+            with writing(self.sessions) as s:
                 s.connection().execute(SupplierSend.__table__.insert(), [
                     {"job_id": job_id, "request_id": request.request_id, "practice_code": code,
                      "extract_id": extract_id, "sha256": sha256(body), "body": body, "status": status,

@@ -124,7 +124,7 @@ def test_stored_values_use_the_long_layout_names(cqrs):
 
     cqrs.ingest(body(), None)
     with cqrs.sessions() as s:
-        rows = extract_values(s, "x-1")
+        rows = extract_values(s, "x-1", cqrs.register_indicator)
     assert ("DM32", "Register", 300) in rows and ("LIST", "List size", 6000) in rows
     assert ("DM26", "Numerator", 30) in rows and ("DM26", "Exceptions", 1) in rows
     assert json.loads(body())["indicators"][0]["id"] in {r[0] for r in rows}
