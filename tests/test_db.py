@@ -163,3 +163,26 @@ def test_0012_reads_the_counts_from_the_body_and_writes_them_back_going_down(db_
         fields = conn.execute(text("SELECT fields FROM cqrs_extracts WHERE extract_id = 'x-1'")).scalar()
     assert (json.loads(fields) if isinstance(fields, str) else fields) == rows  # PostgreSQL: a list already
     engine.dispose()
+
+
+def test_the_wal_is_checkpointed_by_a_thread_of_its_own_not_inside_a_commit(tmp_path):
+    """A writer never waits for a checkpoint: SQLite's own starts only past AUTOCHECKPOINT_PAGES, and
+    ``checkpoint`` (run by the process's checkpoint thread) copies a WAL past CHECKPOINT_FROM_BYTES back."""
+    from sqlalchemy import text
+
+    import simulator.db as db
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == db.AUTOCHECKPOINT_PAGES
+        conn.execute(text("CREATE TABLE t (b BLOB)"))
+    assert not db.checkpoint(engine)  # a small WAL is left alone
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (:b)"), [{"b": bytes(4096)} for _ in range(600)])
+    wal, main = tmp_path / "w.db-wal", tmp_path / "w.db"
+    assert wal.stat().st_size >= db.CHECKPOINT_FROM_BYTES
+    assert main.stat().st_size < 600 * 4096  # the rows are in the WAL only: no commit checkpointed them
+    assert db.checkpoint(engine)
+    assert main.stat().st_size >= 600 * 4096  # copied back into the database file
+    assert engine in db._checkpointer._engines
+    engine.dispose()

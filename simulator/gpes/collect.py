@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import deque
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -58,6 +59,11 @@ class Gpes:
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list = field(default_factory=list)
     _views: dict = field(default_factory=dict)
+    # extracts this process stored and claimed for itself at once (their lease set on insert), handed
+    # straight to its forwarder: no claim and no read of the outbox for what arrived a moment ago.
+    # The outbox stays the truth: one not acknowledged goes back to it (or, if the process dies, its
+    # lease lapses and a restart releases it)
+    _handoff: deque = field(default_factory=deque)
 
     def _write(self):
         """A write transaction, one at a time in this process on SQLite (see :func:`simulator.db.writing`)."""
@@ -267,14 +273,14 @@ class Gpes:
         received_at = utcnow()
         try:  # the primary key decides: a resend (or a concurrent twin) finds the first receipt
             with self._write() as s:
-                _store_receipts(s.connection(), [(x, body, digest)], received_at)
+                _store_receipts(s.connection(), [(x, body, digest)], received_at, self._claim_until(received_at))
         except IntegrityError:
             existing = self._receipt(x.extract_id)
             if existing is None or existing.sha256 != digest:
                 raise Conflict(f"extract_id {x.extract_id} was already received with different content") from None
             self._count_resend(x.extract_id)
             return existing, False
-        self._wake_forward.set()
+        self._hand_off([(x.extract_id, body)])
         return Receipt(extract_id=x.extract_id, practice_code=x.practice_code, sha256=digest, status="accepted",
                        received_at=received_at, forwarded=False), True
 
@@ -340,14 +346,16 @@ class Gpes:
             with self._write() as s:
                 conn = s.connection()
                 if fresh:
-                    _store_receipts(conn, [(x, body, digest) for _, x, body, digest in fresh], received_at)
+                    _store_receipts(conn, [(x, body, digest) for _, x, body, digest in fresh], received_at,
+                                    self._claim_until(received_at))
                 if rejections:
                     conn.execute(GpesRejection.__table__.insert(), rejections)
                 for extract_id in resent:
                     conn.execute(update(_RECEIPTS).where(_RECEIPTS.c.extract_id == extract_id)
                                  .values(resends=_RECEIPTS.c.resends + 1))
         except IntegrityError:  # a concurrent twin stored one of them first: judge the fresh ones one by one
-            for n, x, body, digest in fresh:
+            fresh_stored, fresh = fresh, []
+            for n, x, body, digest in fresh_stored:
                 try:
                     _, created = self.receive(body)
                     results[n]["status"] = 201 if created else 200
@@ -359,7 +367,7 @@ class Gpes:
                 for extract_id in resent:
                     self._count_resend(extract_id)
         if fresh:
-            self._wake_forward.set()
+            self._hand_off([(x.extract_id, body) for _, x, body, _ in fresh])
         return results
 
     def _record(self, rejections: list[dict]) -> None:
@@ -383,10 +391,28 @@ class Gpes:
 
     # ------------------------------------------------------------ the outbox to CQRS
 
+    def _claim_until(self, received_at):
+        """The lease an extract is stored with when this process will forward it itself (see _handoff)."""
+        return received_at + timedelta(seconds=self.lease_s) if self.cqrs is not None else None
+
+    def _hand_off(self, stored: list[tuple[str, bytes]]) -> None:
+        if self.cqrs is not None:
+            self._handoff.extend((extract_id, body, 0) for extract_id, body in stored)
+        self._wake_forward.set()
+
     def forward_due(self) -> int:
-        """Claim due outbox rows, forward each, record the answer. Returns how many CQRS acknowledged."""
+        """Forward what this process has just stored (its hand-off), else claim due outbox rows; forward
+        each, record the answer. Returns how many CQRS acknowledged."""
         if self.cqrs is None:
             return 0
+        rows = []
+        while len(rows) < self.forward_batch:
+            try:
+                rows.append(self._handoff.popleft())
+            except IndexError:
+                break
+        if rows:
+            return self._forward_batch(rows)
         now = utcnow()
         with self._write() as s:
             ids = list(s.scalars(select(GpesReceipt.extract_id).where(
@@ -474,6 +500,7 @@ class Gpes:
     def start(self) -> None:
         """Start the dispatcher and the forwarder. Claims a killed process held are released: a row
         it may already have forwarded is forwarded again, which CQRS answers as the first time."""
+        self._handoff.clear()  # claimed in the outbox: released just below, and forwarded from there
         with self._write() as s:
             s.execute(update(GpesReceipt).where(GpesReceipt.forward_state == "pending", GpesReceipt.lease_until.is_not(None))
                       .values(lease_until=None))
@@ -537,13 +564,15 @@ class Gpes:
 _RECEIPTS = GpesReceipt.__table__
 
 
-def _store_receipts(conn, accepted: list[tuple[ExtractRead, bytes, str]], received_at) -> None:
+def _store_receipts(conn, accepted: list[tuple[ExtractRead, bytes, str]], received_at, lease_until=None) -> None:
     """Receipt (and outbox) rows, then the bodies, in the caller's transaction; Core statements, one
-    of each for the lot (the ORM's unit of work costs more than the rows)."""
+    of each for the lot (the ORM's unit of work costs more than the rows). ``lease_until``: claimed
+    by the storing process's forwarder from the start."""
     conn.execute(_RECEIPTS.insert(), [
         {"extract_id": x.extract_id, "request_id": x.request_id, "supplier": x.supplier,
          "practice_code": x.practice_code, "sha256": digest, "received_at": received_at,
-         "forward_state": "pending", "forward_attempts": 0, "resends": 0} for x, _, digest in accepted])
+         "forward_state": "pending", "forward_attempts": 0, "resends": 0, "lease_until": lease_until}
+        for x, _, digest in accepted])
     conn.execute(GpesBody.__table__.insert(), [{"extract_id": x.extract_id, "body": body} for x, body, _ in accepted])
 
 
