@@ -55,6 +55,21 @@ def build_app(kind: str, cfg, migrate: bool = True) -> FastAPI:
         raise ConfigError(f"database_url: cannot use {_safe(cfg.database_url)}: no driver ({exc})") from None
 
 
+def settle_heap() -> None:
+    """In a service's own process, once built: leave what start-up made (modules, models, compiled
+    schemas: hundreds of thousands of objects) out of the garbage collector's scans, and scan less
+    often. A full collection walked all of it and held up every request meanwhile: in the collection
+    benchmark GPES and CQRS each stopped for 94-190 ms that way; since, no collection over 8 ms."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 20, 20)
+
+
+GC_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
+
+
 def _safe(url: str) -> str:
     """The URL without its password."""
     from sqlalchemy.engine import make_url
@@ -92,6 +107,7 @@ def serve(kind: str, config: Path | None, overrides: dict, workers: int = 1, log
     _check_port(cfg.host, cfg.port)
     app = build_app(kind, cfg)  # migrates: once, here, before any worker starts
     if workers <= 1:
+        settle_heap()
         uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=log_level, access_log=False)
         return
     if kind == "supplier":
@@ -107,7 +123,9 @@ def serve(kind: str, config: Path | None, overrides: dict, workers: int = 1, log
 
 def _from_env(kind: str) -> FastAPI:
     path = os.environ.get(_ENV_CONFIG) or None
-    return build_app(kind, _config(kind, Path(path) if path else None, {}), migrate=False)
+    app = build_app(kind, _config(kind, Path(path) if path else None, {}), migrate=False)
+    settle_heap()  # a uvicorn worker: a service's own process
+    return app
 
 
 def gpes_app() -> FastAPI:
