@@ -126,7 +126,8 @@ def bench_collection(extracts: int, workdir: str, clients: int | None = None, gp
     The clients send as qofsim's suppliers do: ``batch`` extracts a request to ``submit_batch_to``
     (``POST /extracts/batch``; 1: one extract a request to ``POST /extracts``). An extract's latency
     is from the moment its request was sent to the moment CQRS acknowledged it to GPES (``p95_ms``);
-    ``submit_p95_ms`` is until GPES answered that it is stored.
+    ``submit_p95_ms`` is until GPES answered that it is stored, ``outbox_p95_ms`` from GPES storing it
+    to CQRS's acknowledgement.
 
     ``rate`` 0 sends as fast as the services take them (the throughput, and the latency when
     saturated: extracts queue in GPES's outbox); ``rate`` N > 0 offers N extracts a second on a
