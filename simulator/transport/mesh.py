@@ -18,12 +18,15 @@ import threading
 from dataclasses import dataclass
 
 import requests
+import urllib3
 from mesh_client import MeshClient, MeshError
 from pydantic import BaseModel, ConfigDict, Field
 
 EXTRACT_SUBJECT = "qofsim extract sha256="
 VERDICT_SUBJECT = "qofsim verdict"
-ERRORS = (requests.RequestException, MeshError)  # MESH did not take or give a message: try again later
+# MESH did not take or give a message: try again later (mesh-client's retry re-raises urllib3's own
+# error, not requests', once its retries are spent)
+ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, MeshError)
 _SHA = re.compile(r"^qofsim extract sha256=([0-9a-f]{64})$")
 
 
