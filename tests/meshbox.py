@@ -21,14 +21,19 @@ def _ci() -> bool:
 
 
 @pytest.fixture(scope="session")
-def mesh_sandbox(tmp_path_factory):
-    """(url, shared_key, the sandbox's folder) of a running mesh-sandbox."""
+def mesh_sandbox_python():
+    """The sandbox's python (a world with ``transport: mesh`` starts its own sandbox with it)."""
     try:
-        sandbox.sandbox_python()
+        return sandbox.sandbox_python()
     except sandbox.SandboxMissing as exc:
         if _ci():
             pytest.fail(f"CI: {exc}", pytrace=False)
         pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def mesh_sandbox(tmp_path_factory, mesh_sandbox_python):
+    """(url, shared_key, the sandbox's folder) of a running mesh-sandbox."""
     directory = tmp_path_factory.mktemp("mesh-sandbox")
     port, key = free_port(), sandbox.new_shared_key()
     proc = sandbox.start(directory, port, key)

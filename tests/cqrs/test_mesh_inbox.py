@@ -113,3 +113,25 @@ def test_the_poller_thread_takes_what_arrives_and_stops(inbox, mesh_pair):
         inbox.stop()
     assert [x["extract_id"] for x in inbox.cqrs.extracts()] == ["x-5"]
     assert not inbox._thread
+
+
+def test_stored_but_not_acknowledged_is_taken_again_and_stored_once(inbox, mesh_pair, monkeypatch):
+    """As if CQRS died between its store's commit and the acknowledgement: the message is still in the
+    inbox, and taking it again stores nothing new (answered 200, then acknowledged)."""
+    gpes, cqrs_box = mesh_pair
+    message_id = send(gpes, extract("x-6"))
+    real = cqrs_box.acknowledge
+
+    def lost(_):
+        raise ConnectionError("killed before the acknowledgement")
+
+    monkeypatch.setattr(cqrs_box, "acknowledge", lost)
+    with pytest.raises(ConnectionError):
+        inbox.poll()
+    assert [x["extract_id"] for x in inbox.cqrs.extracts()] == ["x-6"]
+    assert cqrs_box.inbox() == [message_id]
+    monkeypatch.setattr(cqrs_box, "acknowledge", real)
+    assert inbox.poll() == 1
+    assert cqrs_box.inbox() == []
+    assert [v["status"] for v in verdicts(gpes)] == [201, 200]
+    assert [x["extract_id"] for x in inbox.cqrs.extracts()] == ["x-6"]
