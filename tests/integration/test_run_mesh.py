@@ -55,3 +55,15 @@ def test_over_mesh_a_run_reconciles_with_the_same_totals_as_over_http(tmp_path, 
         assert len(chunks) >= 2, f"message {message_id} was not chunked"
     audit = rows(world / "cqrs.db", "SELECT role, identity FROM cqrs_audit_log WHERE action = 'extract stored'")
     assert audit == [("gpes", "MESH mailbox X26ABC1")] * 4
+
+
+def test_an_unknown_transport_is_refused_naming_the_field(tmp_path):
+    r = run(tmp_path, scenario(tmp_path, "pigeon", transport="pigeon"))
+    assert r.exit_code == 2 and "transport: one of http, mesh, got 'pigeon'" in r.output
+
+
+def test_without_the_sandbox_a_mesh_run_says_how_to_make_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("QOFSIM_MESH_SANDBOX_PYTHON", str(tmp_path / "no-such-python"))
+    r = run(tmp_path, scenario(tmp_path, "tiny-mesh", transport="mesh"))
+    assert r.exit_code == 2, r.output
+    assert "no mesh-sandbox python at" in r.output and "make install" in r.output
