@@ -547,6 +547,8 @@ class Gpes:
         for t in self._threads:
             t.join(timeout)
         self._threads.clear()
+        if self.mesh is not None:
+            self.mesh.close()
 
     def _loop(self, step, wake: threading.Event) -> None:
         idle_s = self.mesh.settings.poll_s if self.mesh is not None else 0.2
