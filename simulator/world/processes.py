@@ -124,7 +124,7 @@ def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
     registry = directory / "config" / "practices.json"
     registry.write_text(json.dumps(practices, indent=1) + "\n")
     suppliers = sorted({p["supplier"] for p in practices})
-    mesh = getattr(scenario, "transport", "http") == "mesh"
+    mesh = scenario.transport == "mesh"
     names = ["cqrs", "gpes", *[f"supplier-{s}" for s in suppliers], *(["mesh"] if mesh else [])]
     ports = {}
     while len(set(ports.values())) < len(names):
@@ -132,14 +132,12 @@ def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
     url = {n: f"http://{LOOPBACK}:{ports[n]}" for n in names}
     practice_supplier = {p["practice_code"]: p["supplier"] for p in practices}
     configs: dict[str, dict] = {}
-    sandbox_info = None
+    sandbox_info, shared_key = None, ""
     if mesh:
         try:
-            sandbox_info = mesh_service(directory, ports["mesh"])
+            sandbox_info, shared_key = mesh_service(directory, ports["mesh"])
         except sandbox.SandboxMissing as exc:
             raise WorldError(str(exc)) from None
-        shared_key = sandbox_info.pop("shared_key")
-        sandbox_info = ServiceInfo(**sandbox_info)
     for name in names:
         if name == "mesh":
             continue
@@ -169,15 +167,15 @@ def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
     return world
 
 
-def mesh_service(directory: Path, port: int) -> dict:
-    """The world's mesh-sandbox (not yet started): its environment file with a new shared key, its
-    messages under ``DIR/mesh``; returns its ServiceInfo fields and the ``shared_key``."""
+def mesh_service(directory: Path, port: int) -> tuple[ServiceInfo, str]:
+    """The world's mesh-sandbox (not yet started) and the new shared key its users sign with: its
+    environment file holds the key, its messages are kept under ``DIR/mesh``."""
     directory = Path(directory)
     shared_key = sandbox.new_shared_key()
     env_file = sandbox.write_env(directory / "config" / "mesh.env", directory / "mesh", shared_key)
-    return {"name": "mesh", "kind": "mesh", "url": f"http://{LOOPBACK}:{port}", "pid": 0, "database_url": "",
-            "config": str(env_file), "log": str(directory / "logs" / "mesh.log"),
-            "command": sandbox.command(env_file, port), "shared_key": shared_key}
+    return ServiceInfo(name="mesh", kind="mesh", url=f"http://{LOOPBACK}:{port}", pid=0, database_url="",
+                       config=str(env_file), log=str(directory / "logs" / "mesh.log"),
+                       command=sandbox.command(env_file, port)), shared_key
 
 
 def launch(directory: Path, configs: dict[str, dict], ports: dict[str, int], scenario: str, seed: int, nation: str,
