@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+MESH_VENV  := .venv-mesh
+MESH_STAMP := $(MESH_VENV)/.installed-stamp
 SCENARIO ?= scenarios/qof-2012-13-infrastructure-test.yaml
 PROFILE ?= extraction-window
 LOAD_ARGS ?=
@@ -15,7 +17,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+## the MESH server of `transport: mesh` worlds, in its own virtual environment (it pins an older FastAPI)
+$(MESH_STAMP): scripts/mesh-sandbox-requirements.txt
+	$(PYTHON) -m venv $(MESH_VENV)
+	$(MESH_VENV)/bin/python -m pip install --quiet -r scripts/mesh-sandbox-requirements.txt
+	touch $(MESH_STAMP)
+
+install: $(STAMP) $(MESH_STAMP)
 
 ## the end-to-end simulation on the embedded defaults; writes reports/<run-id>/
 demo: install
@@ -50,4 +58,4 @@ system-packages:
 	bash scripts/system-packages.sh
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(MESH_VENV) build *.egg-info .pytest_cache

@@ -209,7 +209,7 @@ def up(scenario: Path = typer.Argument(..., help="scenario YAML"),
         fail(str(exc))
     table = Table("service", "url", "pid", "database", title=f"world {sc.name}: {len(nation.practices)} practices")
     for s in w.services.values():
-        table.add_row(s.name, s.url, str(s.pid), s.database_url)
+        table.add_row(s.name, s.url, str(s.pid), s.database_url or f"(messages in files under {directory / s.name})")
     console.print(table)
     console.print(f"{directory / 'world.json'}; stop it with `qofsim down {directory}`")
 

@@ -322,6 +322,7 @@ def run_scenario(scenario: Scenario, reports_dir: Path = Path("reports"), run_id
         "started": started_at,
         "run_id": run_id,
         "scenario": scenario.name,
+        "transport": scenario.transport if own_world else _world_transport(w),
         "collection_id": flow["collection"]["collection_id"],
         "world": str(Path(world_dir).resolve()) if not own_world else "run folder (brought up and down by this run)",
         "practices": len(nation.practices),
@@ -382,6 +383,11 @@ def _history(audit: list[dict] | None) -> dict[str, list[dict]] | None:
         if a["practice_code"]:
             out.setdefault(a["practice_code"], []).append(a)
     return out
+
+
+def _world_transport(w: World) -> str:
+    """How a running world's GPES reaches CQRS: mesh when it runs a mesh-sandbox."""
+    return "mesh" if "mesh" in w.file.services else "http"
 
 
 def _world_faults(w: World) -> list[dict]:

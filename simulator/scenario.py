@@ -18,6 +18,7 @@ SUPPLIER_NAMES = ("EMIS", "TPP", "INPS", "Microtest")
 EXPECT_KEYS = ("missing",)
 # a practice whose extract does not reach CQRS, and the status GPES must report for it
 MISSING_STATUSES = ("requested", "rejected", "not collected", "refused by CQRS")
+TRANSPORTS = ("http", "mesh")  # how GPES forwards to CQRS: POST over loopback HTTP, or MESH (a mesh-sandbox)
 
 
 class ScenarioError(ValueError):
@@ -44,6 +45,7 @@ class Scenario:
     suppliers: dict = field(default_factory=dict)  # supplier -> Personality (simulator/supplier/personality.py)
     collection_timeout_s: float = 600.0
     report_pages: bool = True  # report.practice_pages: a page per practice and commissioner (linear in practices)
+    transport: str = "http"  # GPES -> CQRS: http, or mesh (the world runs a mesh-sandbox)
     path: Path | None = None
 
 
@@ -54,7 +56,7 @@ def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping")
     unknown = set(data) - {"name", "description", "population", "faults", "workflow", "oracle", "expect", "suppliers",
-                           "collection_timeout_s", "report"}
+                           "collection_timeout_s", "report", "transport"}
     if unknown:
         raise fail(sorted(unknown)[0], "unknown field")
     pop = data.get("population") or {}
@@ -125,11 +127,15 @@ def parse_scenario(data: dict, source: str = "scenario") -> Scenario:
     pages = report.get("practice_pages", True)
     if not isinstance(pages, bool):
         raise fail("report.practice_pages", f"true or false, got {pages!r}")
+    transport = data.get("transport", "http")
+    if transport not in TRANSPORTS:
+        raise fail("transport", f"one of {', '.join(TRANSPORTS)}, got {transport!r}")
     return Scenario(name=str(data.get("name") or source), description=str(data.get("description") or ""),
                     profile=str(pop.get("profile", "england-2012-13")), practices=n, seed=seed, list_size_range=rng,
                     faults=tuple(faults), record_faults=record_faults, declare=wf.get("declare", "all"), manual_entries=wf.get("manual_entries", "all"), approve=wf.get("approve", "all"),
                     oracle=oracle, oracle_sample=oracle_sample, oracle_seed=oracle_seed, expect={"missing": dict(missing)},
-                    suppliers=personalities, collection_timeout_s=float(timeout), report_pages=pages)
+                    suppliers=personalities, collection_timeout_s=float(timeout), report_pages=pages,
+                    transport=transport)
 
 
 def parse_oracle(raw, practices: int, population_seed: int, fail) -> tuple[bool, int | None, int]:

@@ -6,6 +6,8 @@ audit log with the caller's role and identity, taken from its credential."""
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -39,7 +41,16 @@ AUDITOR = allow("auditor")
 
 
 def create_app(cqrs: Cqrs, auth: Auth) -> FastAPI:
-    app = FastAPI(title="qofsim CQRS", version="1")
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        """The process's background workers (the MESH inbox poller, when extracts come over MESH)."""
+        for worker in cqrs.workers:
+            worker.start()
+        yield
+        for worker in cqrs.workers:
+            worker.stop()
+
+    app = FastAPI(title="qofsim CQRS", version="1", lifespan=lifespan)
     install_error_handlers(app)
     install_auth(app, auth)
     app.add_middleware(BodyGuard, limits={"/extracts/batch": BATCH_BYTES, "/manual-entries": BULK_BYTES,

@@ -32,6 +32,7 @@ class Cqrs:
     config: workflow.ServiceConfig = field(default_factory=workflow.ServiceConfig)
     previous_year_points: Mapping[str, Decimal] = field(default_factory=dict)  # for aspiration; missing: national average
     params: CqrsParameters = field(default_factory=default_parameters)
+    workers: list = field(default_factory=list)  # background workers of the process (start/stop): the MESH inbox
 
     @property
     def register_indicator(self) -> dict[str, str]:

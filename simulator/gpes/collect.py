@@ -6,7 +6,9 @@ and returns; the *dispatcher* sends each request (retrying a supplier that fails
 back-off) and the supplier answers 202 with a job; extracts arrive later on ``receive``, which
 stores each valid one before answering; the *forwarder* sends stored extracts to CQRS from GPES's
 own table (a transactional outbox), retrying until CQRS acknowledges. A restarted GPES picks up
-both queues where its database left them.
+both queues where its database left them. Over MESH (``mesh`` set) the forwarder sends each extract
+as a MESH message to CQRS's mailbox instead, and a third worker reads CQRS's verdicts from GPES's
+own mailbox: an extract is acknowledged only when CQRS's verdict says it is stored.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from simulator.contracts.headers import SHA_HEADER
 from simulator.db import GpesBody, GpesCollection, GpesReceipt, GpesRejection, GpesRequest, utcnow, writing
 from simulator.gpes.forward import forward_many
 from simulator.gpes.validate import RequestView, check_against_spec
+from simulator.transport import mesh as meshes
 from simulator.transport.http import CqrsClient, ServiceError, SupplierClient
 
 log = logging.getLogger("qofsim.gpes")
@@ -48,6 +51,7 @@ class Gpes:
     public_url: str = ""  # where suppliers submit
     suppliers: dict[str, SupplierClient] = field(default_factory=dict)
     cqrs: CqrsClient | None = None
+    mesh: meshes.Mailbox | None = None  # transport mesh: extracts go to CQRS's MESH mailbox, not over HTTP
     dispatch_attempts: int = 6  # a supplier that fails this often is marked failed, with the last reason
     retry_base_s: float = 0.1
     retry_cap_s: float = 5.0
@@ -393,17 +397,17 @@ class Gpes:
 
     def _claim_until(self, received_at):
         """The lease an extract is stored with when this process will forward it itself (see _handoff)."""
-        return received_at + timedelta(seconds=self.lease_s) if self.cqrs is not None else None
+        return received_at + timedelta(seconds=self.lease_s) if self._forwards else None
 
     def _hand_off(self, stored: list[tuple[str, bytes]]) -> None:
-        if self.cqrs is not None:
+        if self._forwards:
             self._handoff.extend((extract_id, body, 0) for extract_id, body in stored)
         self._wake_forward.set()
 
     def forward_due(self) -> int:
         """Forward what this process has just stored (its hand-off), else claim due outbox rows; forward
-        each, record the answer. Returns how many CQRS acknowledged."""
-        if self.cqrs is None:
+        each (over HTTP, or as a MESH message), record the answer. Returns how many went."""
+        if not self._forwards:
             return 0
         rows = []
         while len(rows) < self.forward_batch:
@@ -411,8 +415,17 @@ class Gpes:
                 rows.append(self._handoff.popleft())
             except IndexError:
                 break
-        if rows:
-            return self._forward_batch(rows)
+        rows = rows or self._claim_due()
+        if not rows:
+            return 0
+        return self._send_mesh(rows) if self.mesh is not None else self._forward_batch(rows)
+
+    @property
+    def _forwards(self) -> bool:
+        return self.cqrs is not None or self.mesh is not None
+
+    def _claim_due(self) -> list:
+        """Due outbox rows no live forwarder holds, claimed (leased) for this one: (extract_id, body, attempts)."""
         now = utcnow()
         with self._write() as s:
             ids = list(s.scalars(select(GpesReceipt.extract_id).where(
@@ -421,17 +434,67 @@ class Gpes:
                 or_(GpesReceipt.lease_until.is_(None), GpesReceipt.lease_until <= now))
                 .order_by(GpesReceipt.received_at).limit(self.forward_batch)))
             if not ids:
-                return 0
+                return []
             claimed = s.execute(update(GpesReceipt).where(
                 GpesReceipt.extract_id.in_(ids), GpesReceipt.forward_state == "pending",
                 or_(GpesReceipt.lease_until.is_(None), GpesReceipt.lease_until <= now))
                 .values(lease_until=now + timedelta(seconds=self.lease_s)).returning(GpesReceipt.extract_id))
             ids = [row[0] for row in claimed]
         with self.sessions() as s:
-            rows = s.execute(select(GpesReceipt.extract_id, GpesBody.body, GpesReceipt.forward_attempts)
-                             .join(GpesBody, GpesBody.extract_id == GpesReceipt.extract_id)
-                             .where(GpesReceipt.extract_id.in_(ids))).all()
-        return self._forward_batch(rows)
+            return list(s.execute(select(GpesReceipt.extract_id, GpesBody.body, GpesReceipt.forward_attempts)
+                                  .join(GpesBody, GpesBody.extract_id == GpesReceipt.extract_id)
+                                  .where(GpesReceipt.extract_id.in_(ids))).all())
+
+    def _send_mesh(self, rows) -> int:
+        """Each extract as one MESH message to CQRS's mailbox (its exact bytes; its id and SHA-256 in the
+        headers). The row stays pending, with the message id, until CQRS's verdict arrives; one that
+        MESH did not take is retried with back-off, one with no verdict after ``resend_s`` sent again."""
+        sent = 0
+        for extract_id, body, attempts in rows:
+            sent_as: dict = {"forward_attempts": attempts + 1, "lease_until": None}
+            try:
+                sent_as["mesh_message_id"] = self.mesh.send(body, local_id=extract_id,
+                                                            subject=meshes.extract_subject(sha256(body)))
+                outcome = {"forward_error": None,
+                           "next_forward_at": utcnow() + timedelta(seconds=self.mesh.settings.resend_s)}
+                sent += 1
+            except meshes.ERRORS as exc:
+                outcome = {"forward_error": f"MESH did not take it: {type(exc).__name__}: {exc}"[:500],
+                           "next_forward_at": utcnow() + timedelta(
+                               seconds=backoff(attempts + 1, self.retry_base_s, self.retry_cap_s))}
+            with self._write() as s:  # CQRS's verdict may be in already: it keeps its state and reason
+                s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id).values(**sent_as))
+                s.execute(update(GpesReceipt).where(GpesReceipt.extract_id == extract_id,
+                                                    GpesReceipt.forward_state == "pending").values(**outcome))
+        return sent
+
+    def receive_verdicts(self) -> int:
+        """CQRS's verdicts from GPES's MESH mailbox, each recorded on its extract's outbox row (201/200:
+        acknowledged, 409/422: refused with CQRS's reason), then acknowledged. Returns how many."""
+        if self.mesh is None:
+            return 0
+        done = 0
+        for message_id in self.mesh.inbox():
+            m = self.mesh.receive(message_id)
+            try:
+                v = meshes.read_verdict(m.body)
+            except ValueError:
+                log.warning("MESH message %s from %s is not a verdict: acknowledged and ignored", message_id, m.sender)
+                self.mesh.acknowledge(message_id)
+                continue
+            now = utcnow()
+            if v["status"] in (200, 201):
+                values = {"forward_state": "acknowledged", "forwarded_at": now, "forward_error": None}
+            else:
+                values = {"forward_state": "refused", "forward_error": (
+                    f"CQRS answered {v['status']} over MESH: {json.dumps(v.get('detail'))}")[:500]}
+            with self._write() as s:  # by checksum too: the verdict is about these bytes
+                s.execute(update(GpesReceipt).where(
+                    GpesReceipt.extract_id == v.get("extract_id"), GpesReceipt.sha256 == v["sha256"],
+                    GpesReceipt.forward_state == "pending").values(cqrs_status=v["status"], lease_until=None, **values))
+            self.mesh.acknowledge(message_id)
+            done += 1
+        return done
 
     def _forward_batch(self, rows) -> int:
         """One request to CQRS for the batch; each extract's answer recorded on its own row (its
@@ -507,6 +570,8 @@ class Gpes:
         self._stop.clear()
         workers = [("dispatch", self.dispatch_due, self._wake_dispatch)]
         workers += [(f"forward-{n}", self.forward_due, self._wake_forward) for n in range(self.forward_threads)]
+        if self.mesh is not None:
+            workers.append(("mesh-verdicts", self.receive_verdicts, threading.Event()))
         for name, step, wake in workers:
             t = threading.Thread(target=self._loop, args=(step, wake), name=f"gpes-{name}", daemon=True)
             t.start()
@@ -519,16 +584,22 @@ class Gpes:
         for t in self._threads:
             t.join(timeout)
         self._threads.clear()
+        if self.mesh is not None:
+            self.mesh.close()
 
     def _loop(self, step, wake: threading.Event) -> None:
+        idle_s = self.mesh.settings.poll_s if self.mesh is not None else 0.2
         while not self._stop.is_set():
             try:
                 busy = step()
+            except meshes.ERRORS as exc:  # MESH unreachable for a moment: said once a round, tried again
+                log.warning("MESH: %s: %s", type(exc).__name__, exc)
+                busy = 0
             except Exception:  # a failing step is logged and retried, never kills the worker
                 log.exception("background step failed")
                 busy = 0
             if not busy:
-                wake.wait(0.2)
+                wake.wait(idle_s)
                 wake.clear()
 
     # ------------------------------------------------------------ views
@@ -550,7 +621,8 @@ class Gpes:
                      "practice_code": r.practice_code, "sha256": r.sha256,
                      "forwarded": r.forward_state == "acknowledged", "forward_state": r.forward_state,
                      "forward_attempts": r.forward_attempts, "forward_error": r.forward_error, "resends": r.resends,
-                     "cqrs_status": r.cqrs_status, "received_at": r.received_at.isoformat(),
+                     "cqrs_status": r.cqrs_status, "mesh_message_id": r.mesh_message_id,
+                     "received_at": r.received_at.isoformat(),
                      "acknowledged_at": r.forwarded_at.isoformat() if r.forwarded_at else None} for r in s.scalars(q)]
 
     def counts(self) -> dict:

@@ -12,12 +12,12 @@ from simulator.web.settings import PracticeEntry
 class ServiceInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str  # gpes, cqrs, supplier-EMIS, ...
-    kind: str  # gpes | cqrs | supplier
+    name: str  # gpes, cqrs, supplier-EMIS, ..., mesh
+    kind: str  # gpes | cqrs | supplier | mesh (the mesh-sandbox, when GPES -> CQRS runs over MESH)
     url: str
     pid: int
-    database_url: str
-    config: str  # its configuration file
+    database_url: str  # "" for the mesh-sandbox (its messages are files under the world's mesh/)
+    config: str  # its configuration file (the mesh-sandbox's: its environment file)
     log: str
     command: list[str]  # how it was started (and is restarted)
 

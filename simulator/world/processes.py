@@ -3,6 +3,8 @@
 Each service is ``python -m simulator.cli serve KIND --config DIR/config/NAME.yaml --port P``,
 started in its own session with its output in ``DIR/logs/NAME.log``; ports are free loopback
 ports chosen before any starts, because every service's configuration names its peers' URLs.
+A world whose scenario says ``transport: mesh`` has one more process, ``mesh``: a mesh-sandbox
+(world/sandbox.py) that carries GPES's extracts to CQRS.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import yaml
 from simulator import db
 from simulator.transport.http import CqrsClient, GpesClient, SupplierClient
 from simulator.contracts.credentials import ALGORITHM, ISSUER, Issuer, make_keys
+from simulator.world import sandbox
 from simulator.world.layout import IssuerInfo, ServiceInfo, WorldFile
 
 LOOPBACK = "127.0.0.1"
@@ -121,21 +124,34 @@ def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
     registry = directory / "config" / "practices.json"
     registry.write_text(json.dumps(practices, indent=1) + "\n")
     suppliers = sorted({p["supplier"] for p in practices})
-    names = ["cqrs", "gpes", *[f"supplier-{s}" for s in suppliers]]
+    mesh = scenario.transport == "mesh"
+    names = ["cqrs", "gpes", *[f"supplier-{s}" for s in suppliers], *(["mesh"] if mesh else [])]
     ports = {}
     while len(set(ports.values())) < len(names):
         ports = {n: free_port() for n in names}
     url = {n: f"http://{LOOPBACK}:{ports[n]}" for n in names}
     practice_supplier = {p["practice_code"]: p["supplier"] for p in practices}
     configs: dict[str, dict] = {}
+    sandbox_info, shared_key = None, ""
+    if mesh:
+        try:
+            sandbox_info, shared_key = mesh_service(directory, ports["mesh"])
+        except sandbox.SandboxMissing as exc:
+            raise WorldError(str(exc)) from None
     for name in names:
+        if name == "mesh":
+            continue
         kind = "supplier" if name.startswith("supplier-") else name
         cfg: dict = {"database_url": _database_url(directory, kind, name), "practices_file": str(registry)}
         if kind == "cqrs":
             cfg["payments_dir"] = str(directory / "payments")
+            if mesh:
+                cfg |= {"transport": "mesh", "mesh": sandbox.side("cqrs", url["mesh"], shared_key)}
         elif kind == "gpes":
             cfg |= {"cqrs_url": url["cqrs"], "public_url": url["gpes"],
                     "suppliers": {s: url[f"supplier-{s}"] for s in suppliers}}
+            if mesh:
+                cfg |= {"transport": "mesh", "mesh": sandbox.side("gpes", url["mesh"], shared_key)}
         else:
             s = name.removeprefix("supplier-")
             personality = scenario.suppliers.get(s)
@@ -146,16 +162,29 @@ def up(directory: Path, nation, scenario, say=lambda m: None) -> WorldFile:
                     "personality": personality.model_dump() if personality else {}}
         configs[name] = cfg
     world = launch(directory, configs, ports, scenario.name, scenario.seed, str(Path(nation.out_dir).resolve()),
-                   practices)
+                   practices, extra=[sandbox_info] if sandbox_info else [])
     say("Services up: " + ", ".join(f"{n} {i.url} (pid {i.pid})" for n, i in world.services.items()))
     return world
 
 
+def mesh_service(directory: Path, port: int) -> tuple[ServiceInfo, str]:
+    """The world's mesh-sandbox (not yet started) and the new shared key its users sign with: its
+    environment file holds the key, its messages are kept under ``DIR/mesh``."""
+    directory = Path(directory)
+    shared_key = sandbox.new_shared_key()
+    env_file = sandbox.write_env(directory / "config" / "mesh.env", directory / "mesh", shared_key)
+    return ServiceInfo(name="mesh", kind="mesh", url=f"http://{LOOPBACK}:{port}", pid=0, database_url="",
+                       config=str(env_file), log=str(directory / "logs" / "mesh.log"),
+                       command=sandbox.command(env_file, port)), shared_key
+
+
 def launch(directory: Path, configs: dict[str, dict], ports: dict[str, int], scenario: str, seed: int, nation: str,
-           practices: list[dict], workers: dict[str, int] | None = None) -> WorldFile:
+           practices: list[dict], workers: dict[str, int] | None = None,
+           extra: list[ServiceInfo] = ()) -> WorldFile:
     """Make the world's issuer key and each service's own credential, write each service's
-    configuration, create its database, start it, wait until all answer."""
-    infos: dict[str, ServiceInfo] = {}
+    configuration, create its database, start it, wait until all answer. ``extra``: processes that
+    are not qofsim services (the mesh-sandbox), started and stopped with them."""
+    infos: dict[str, ServiceInfo] = {i.name: i for i in extra}
     issuer = credentials(directory)
     signer = Issuer.from_file(Path(issuer.private_key), issuer.issuer)
     for name, cfg in configs.items():
@@ -172,7 +201,8 @@ def launch(directory: Path, configs: dict[str, dict], ports: dict[str, int], sce
                                   log=str(directory / "logs" / f"{name}.log"),
                                   command=_command(kind, path, ports[name], (workers or {}).get(name, 1)))
     for info in infos.values():  # each database is created before any service starts: no two migrate one file
-        db.migrate(info.database_url)
+        if info.database_url:
+            db.migrate(info.database_url)
     procs = {}
     for name, info in infos.items():
         procs[name] = _spawn(info)

@@ -111,6 +111,8 @@ def test_serve_refuses_a_port_in_use_in_one_line(gpes_config):
     ({"practices_file": "/no/such/practices.json"}, "practices_file: cannot read"),
     ({"colour": "blue"}, "colour"),
     ({"host": "0.0.0.0"}, "host: 0.0.0.0 is not a loopback address"),
+    ({"transport": "pigeon"}, "transport: Input should be 'http' or 'mesh'"),
+    ({"transport": "mesh"}, "transport mesh needs the mesh settings"),
 ])
 def test_serve_refuses_a_bad_setting_naming_it(tmp_path, gpes_config, change, says):
     cfg = yaml.safe_load(gpes_config.read_text()) | change
