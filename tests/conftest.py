@@ -1,3 +1,4 @@
-"""Fixtures every test directory can use: a real PostgreSQL server (``tests/pg.py``)."""
+"""Fixtures every test directory can use: a real PostgreSQL server (``tests/pg.py``); and after the
+session, the scan for NHS numbers in everything the tests left (``tests/after_suite_scan.py``)."""
 
-pytest_plugins = ["tests.pg"]
+pytest_plugins = ["tests.after_suite_scan", "tests.pg"]

@@ -23,6 +23,7 @@ from simulator.web.auth import Auth, Refused, allow, install_auth, own_practice
 from simulator.web.body import BodyGuard
 from simulator.web.errors import install_error_handlers, rejection
 from simulator.web.openapi import document_errors
+from simulator.web.wiretap import install_wire_tap
 
 MAX_PAGE = 2000
 BATCH_BYTES = 16 << 20  # 256 extracts of up to 64 KB each
@@ -44,6 +45,7 @@ def create_app(cqrs: Cqrs, auth: Auth) -> FastAPI:
     install_auth(app, auth)
     app.add_middleware(BodyGuard, limits={"/extracts/batch": BATCH_BYTES, "/manual-entries": BULK_BYTES,
                                           "/declarations": BULK_BYTES, "/approvals": BULK_BYTES})
+    install_wire_tap(app, "cqrs")
     ccg_of = cqrs.commissioner_of
     service, when = cqrs.config.quality_service, cqrs.catalogue.parameters.achievement_date
 

@@ -21,6 +21,7 @@ from simulator.web.auth import Auth, allow, install_auth
 from simulator.web.body import BodyError, BodyGuard, check_json
 from simulator.web.errors import install_error_handlers, rejection
 from simulator.web.openapi import document_errors
+from simulator.web.wiretap import install_wire_tap
 
 BATCH_BYTES = 16 << 20  # 256 extracts of up to 64 KB each
 OPERATOR = allow("gpes")
@@ -51,6 +52,7 @@ def create_app(gpes: Gpes, auth: Auth, background: bool = True) -> FastAPI:
     install_error_handlers(app)
     install_auth(app, auth)
     app.add_middleware(BodyGuard, limits={"/extracts/batch": BATCH_BYTES})
+    install_wire_tap(app, "gpes")
 
     @app.get("/health")
     def health():
