@@ -3,8 +3,8 @@ session (``simulator/identifier_scan.py``): what crossed a service boundary, who
 
 Off unless ``QOFSIM_WIRE_TAP`` names a folder (the test session sets it; services started as
 processes inherit it). Then each exchange is one JSON line in ``<folder>/<service>-<pid>.wire.ndjson``:
-method, path, status, the response body, and the request body when the service took it (any status
-but 4xx). A request refused with a 4xx is the sender's input under test (a faulty supplier's extract
+method, path, status, the response body, and the request body and query when the service took them
+(any status but 4xx). A request refused with a 4xx is the sender's input under test (a faulty supplier's extract
 carrying an NHS number, say): what must hold of it is that nothing of it was stored or echoed back,
 and the stores and the answer are scanned for that.
 """
@@ -63,10 +63,11 @@ class WireTap:
             self._write(scope, status, b"".join(request), b"".join(response))
 
     def _write(self, scope, status: int, request: bytes, response: bytes) -> None:
-        query = scope.get("query_string", b"").decode("latin-1")
+        took = not 400 <= status < 500
+        query = scope.get("query_string", b"").decode("latin-1") if took else ""
         line = json.dumps({"service": self.service, "method": scope["method"],
                            "path": scope["path"] + (f"?{query}" if query else ""), "status": status,
-                           "request": None if 400 <= status < 500 else request.decode("utf-8", "replace"),
+                           "request": request.decode("utf-8", "replace") if took else None,
                            "response": response.decode("utf-8", "replace")}) + "\n"
         with self.lock:
             self.folder.mkdir(parents=True, exist_ok=True)

@@ -28,13 +28,15 @@ def test_every_exchange_is_one_line_and_a_refused_request_leaves_only_its_answer
     monkeypatch.setenv(ENV, str(tmp_path / "wire"))
     client = TestClient(app_with_tap())
     assert client.post("/things?x=1", json={"a": 1}).status_code == 200
-    assert client.post("/things", content=b'{"a":1,"a":2}', headers={"content-type": "application/json"}).status_code == 422
+    assert client.post("/things?x=2", content=b'{"a":1,"a":2}',
+                       headers={"content-type": "application/json"}).status_code == 422
     (tap,) = (tmp_path / "wire").iterdir()
     assert tap.name.startswith("probe-") and tap.name.endswith(".wire.ndjson")
     took, refused = [json.loads(line) for line in tap.read_text().splitlines()]
     assert took == {"service": "probe", "method": "POST", "path": "/things?x=1", "status": 200,
                     "request": '{"a":1}', "response": '{"took":{"a":1}}'}
-    assert refused["status"] == 422 and refused["request"] is None and "duplicate key" in refused["response"]
+    assert refused["status"] == 422 and refused["path"] == "/things" and refused["request"] is None
+    assert "duplicate key" in refused["response"]
 
 
 def test_off_unless_asked_for(tmp_path, monkeypatch):
