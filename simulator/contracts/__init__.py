@@ -41,7 +41,8 @@ def _within_list_size(n: int, info: ValidationInfo) -> int:
 
 
 class _Closed(BaseModel):
-    """Closed (unknown fields refused) and immutable; counts are StrictInt so 3.5, "3" or true are refused."""
+    """Closed (unknown fields refused) and immutable; counts are StrictInt so 3.5, "3" or true are refused
+    (an extract's 3.0 is read as the integer 3 first: ``contracts.errors.whole_numbers``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
