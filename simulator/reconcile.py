@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from collections.abc import Collection, Iterable, Mapping
 
+from simulator.contracts.errors import exact_number
 from simulator.population.nhs_number import is_valid as is_valid_nhs_number
 from simulator.qof.catalogue import Catalogue
 from simulator.qof.engines import PracticeCounts
@@ -205,7 +206,7 @@ class _Parsed(Mapping):
         self._raw = raw
 
     def __getitem__(self, key):
-        return json.loads(self._raw[key])
+        return json.loads(self._raw[key], parse_float=exact_number)  # a count written 33.0 is 33, as CQRS read it
 
     def __iter__(self):
         return iter(self._raw)
@@ -282,7 +283,8 @@ def reconcile(catalogue: Catalogue, practices: list[dict], outboxes: list[dict],
                     c[f"{i['id']} {f}"] += i[f]
         return c
 
-    sent_bodies = (json.loads(next(iter(s.values()))["body"]) for s in sent_by_practice.values() if s)
+    sent_bodies = (json.loads(next(iter(s.values()))["body"], parse_float=exact_number)
+                   for s in sent_by_practice.values() if s)
     stored_bodies = _Parsed({x["practice_code"]: cqrs_bodies[x["extract_id"]]
                              for x in current.values() if x["extract_id"] in cqrs_bodies})
     a, b = totals(sent_bodies), totals(stored_bodies.values())

@@ -15,6 +15,7 @@ from pathlib import Path
 from collections.abc import Callable, Mapping
 
 from simulator.contracts import PracticeAchievement
+from simulator.contracts.errors import exact_number
 from simulator.cqrs.points import points_2dp
 from simulator.population.faults import RecordFaultError
 from simulator.population.generate import Nation, generate_nation, load_nation
@@ -420,7 +421,7 @@ class JsonByKey(Mapping):
         return self._raw[key]
 
     def __getitem__(self, key: str):
-        return self._pick(json.loads(self._raw[key]))
+        return self._pick(json.loads(self._raw[key], parse_float=exact_number))
 
     def __iter__(self):
         return iter(self._raw)

@@ -47,6 +47,9 @@ from pathlib import Path
 
 import pytest
 
+from simulator import identifier_scan
+from tests import after_suite_scan
+
 USER = "qofsim"  # the superuser initdb creates; trust auth, so no password
 
 
@@ -230,7 +233,26 @@ def postgres_url(postgres_server, request):
 
     yield make
     for name in made:
+        after_suite_scan.record(request.config, identifier_scan.in_rows(
+            f"postgresql database {name} (test {request.node.nodeid})", _rows(postgres_server.url(name))))
         postgres_server.drop_database(name)
+
+
+def _rows(url: str):
+    """(table, column, value) for every value in a database, for the identifier scan before it is dropped."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        meta = sa.MetaData()
+        meta.reflect(engine)
+        with engine.connect() as c:
+            for table in meta.sorted_tables:
+                names = list(table.columns.keys())
+                for row in c.execute(sa.select(table)):
+                    yield from ((table.name, n, v) for n, v in zip(names, row))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

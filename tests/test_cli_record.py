@@ -49,7 +49,8 @@ def test_json_is_the_same_every_time(population):
 @pytest.mark.parametrize("fmt, marker", [("html", "<!doctype html>"), ("text", "coded events"), ("json", '"records"')])
 def test_out_writes_the_file(population, tmp_path, fmt, marker):
     folder, emis, _, _ = population
-    out = tmp_path / f"record.{fmt}"
+    out = tmp_path / "suppliers" / "EMIS" / f"record.{fmt}"  # patient-level: kept where the identifier scan leaves
+    out.parent.mkdir(parents=True)                           # a supplier's own records (tests/after_suite_scan.py)
     r = record(folder, "--practice", emis, "--index", 1, "--index", 0, "--format", fmt, "--out", out)
     assert r.exit_code == 0, r.output
     assert f"2 records ({fmt}) -> {out}" in r.output.replace("\n", "")

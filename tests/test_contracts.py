@@ -158,7 +158,7 @@ BROKEN = {
     "extra key in an indicator": set_at(extract_body(), ("indicators", 0, "nhs_number"), "9434765919"),
     "indicator without exceptions": {**extract_body(), "indicators": [{"id": "DM26", "numerator": 1, "denominator": 2}]},
     "numerator above denominator": set_at(extract_body(), ("indicators", 0, "numerator"), 41),
-    "a float count": set_at(extract_body(), ("indicators", 1, "exceptions"), 5.0),
+    "a fractional count": set_at(extract_body(), ("indicators", 1, "exceptions"), 5.5),
     "a boolean count": set_at(extract_body(), ("indicators", 0, "denominator"), True),
     "a string count": set_at(extract_body(), ("list_size",), "7000"),
     "a negative count": set_at(extract_body(), ("registers", "DM"), -1),
@@ -205,3 +205,26 @@ def test_the_fast_read_agrees_with_the_model_on_mutated_extracts(changes):
             pass
     raw = json.dumps(body).encode()
     assert verdict(read_extract, raw) == verdict(parse_extract, raw)
+
+
+SPELLINGS = {"5": 5, "5.0": 5, "5e0": 5, "5E+0": 5, "50e-1": 5, "0.5e1": 5, "-0": 0, "-0.0": 0, "0e99999": 0,
+             "5.5": None, "5.00000000000000001": None, "5e-1": None, "-1": None, "-1.0": None, "1e30": None,
+             str(2 ** 63): None, f"{2 ** 63}.0": None, f"{MAX_COUNT + 1}.0": None, "1e1000000": None,
+             "true": None, '"5"': None, "null": None}
+"""A count's spellings -> the integer it is (None: refused). To JSON and JSON Schema a number is its value:
+5.0 and 5e0 are the integer 5; 5.00000000000000001 is not, though a float would round it to 5."""
+
+
+@pytest.mark.parametrize("spelled", SPELLINGS)
+def test_a_count_is_its_value_however_it_is_written(spelled):
+    raw = json.dumps(extract_body()).replace('"exceptions": 2', f'"exceptions": {spelled}', 1).encode()
+    assert raw.count(spelled.encode()) >= 1
+    fast, model = verdict(read_extract, raw), verdict(parse_extract, raw)
+    assert fast == model
+    if SPELLINGS[spelled] is None:
+        assert model[0] == "refused" and [f for f, _ in model[1]] == ["indicators[0].exceptions"], model
+    else:
+        assert model[0] == "ok"
+        counted = read_extract(raw).indicators[0]["exceptions"]
+        assert counted == SPELLINGS[spelled] and type(counted) is int
+        assert type(parse_extract(raw).indicators[0].exceptions) is int

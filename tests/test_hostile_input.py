@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 
 from simulator.contracts import canonical_json, sha256
 from simulator.cqrs import app as cqrs_app
+from simulator.contracts.errors import exact_number
 from simulator.cqrs.service import Cqrs
+from simulator.cqrs.store import extract_values
 from simulator.db import sessions
 from simulator.gpes import app as gpes_app
 from simulator.gpes.collect import Gpes
@@ -155,3 +158,42 @@ def test_a_bulk_body_may_be_larger_but_not_unbounded(world):
     r = c.post("/declarations", content=b'{"declarations": [' + b" " * (2 << 20) + b"]}",
                headers={**bearer("practice", practice="A81001"), "Content-Type": "application/json"})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "declarations"
+
+
+CORPUS = {"5": True, "5.0": True, "5e0": True, "5.5": False, "-0": True, "-1": False, "1e30": False,
+          str(2 ** 63): False, "true": False}
+
+
+@pytest.mark.parametrize("spelled", CORPUS)
+def test_a_count_is_accepted_exactly_when_the_published_schema_accepts_it(world, spelled):
+    """The JSON Schema GPES publishes (GET /spec/schema) and GPES and CQRS agree on every spelling of a
+    count: 5.0 and 5e0 are the integer 5 to all three; GPES stores and forwards the bytes as sent."""
+    gpes, cqrs, g, c = world
+    schema = g.get("/spec/schema", headers=bearer("supplier", supplier="TPP")).json()
+    raw = canonical_json(good(gpes)).replace(b'"exceptions":1', b'"exceptions":' + spelled.encode(), 1)
+    said = jsonschema.Draft202012Validator(schema).is_valid(json.loads(raw))
+    assert said is CORPUS[spelled]
+    at_gpes = post(g, raw, bearer("supplier", supplier="TPP"))
+    at_cqrs = post(c, raw, bearer("gpes"))
+    assert (at_gpes.status_code, at_cqrs.status_code) == ((201, 201) if said else (422, 422)), at_gpes.text
+    if said:
+        assert at_gpes.json()["sha256"] == at_cqrs.json()["sha256"] == sha256(raw)
+        assert cqrs.extract_body("x-1") == raw
+        with cqrs.sessions() as s:
+            first = SPEC.indicators[0].id
+            assert [v for i, f, v in extract_values(s, "x-1", cqrs.register_indicator) if (i, f) == (first, "Exceptions")] == [
+                0 if spelled == "-0" else 5]
+    else:
+        for r in (at_gpes, at_cqrs):
+            assert r.json()["detail"][0]["field"] == "indicators[0].exceptions", r.text
+        assert stored(gpes, cqrs) == (0, 1, 0)
+
+
+def test_a_count_that_only_rounds_to_a_whole_number_is_refused_by_the_schema_read_exactly_and_the_servers(world):
+    gpes, cqrs, g, c = world
+    schema = g.get("/spec/schema", headers=bearer("supplier", supplier="TPP")).json()
+    raw = canonical_json(good(gpes)).replace(b'"exceptions":1', b'"exceptions":5.00000000000000001', 1)
+    assert not jsonschema.Draft202012Validator(schema).is_valid(json.loads(raw, parse_float=exact_number))
+    assert jsonschema.Draft202012Validator(schema).is_valid(json.loads(raw)), "a float reader rounds it to 5"
+    assert post(g, raw, bearer("supplier", supplier="TPP")).status_code == 422
+    assert post(c, raw, bearer("gpes")).status_code == 422

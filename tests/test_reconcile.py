@@ -10,7 +10,7 @@ from simulator.contracts import canonical_json, sha256
 from simulator.cqrs.achievement import achievement_of, registers_by_id, score_practice
 from simulator.cqrs.longformat import extract_to_rows
 from simulator.cqrs.payments import PracticeFigures, national_prevalence, national_target_average, practice_payment
-from simulator.contracts import Extract
+from simulator.contracts.errors import parse_extract
 from simulator.gpes.spec import build_spec
 from simulator.qof.catalogue import default_catalogue
 from simulator.qof.engines import IndicatorCounts, PracticeCounts
@@ -34,7 +34,7 @@ def body(code, supplier, num, reg, list_size, targets=None, yes=True):
 
 
 def make_evidence(bodies):
-    extracts = [Extract.model_validate_json(b) for b in bodies.values()]
+    extracts = [parse_extract(b) for b in bodies.values()]
     reg_ind = {r.id: r.indicator for r in CAT.rules.registers.values()}
     fields = {}
     for x in extracts:
@@ -92,6 +92,14 @@ def test_a_coherent_run_reconciles(evidence):
     assert rec.checks["payment re-derives to the penny (QMAS)"] == 2
     assert rec.checks["points re-derive (QMAS)"] == 2 * len(CAT.indicators)
     assert rec.checks["GPES received only what suppliers sent"] == rec.checks["CQRS stored only what GPES received"] == 2
+
+
+def test_counts_written_with_a_fraction_or_exponent_reconcile_as_the_integers_they_are():
+    """GPES and CQRS take 33.0 as 33 (a JSON number is its value); the QMAS side must read it so too."""
+    spelled = body("A81001", "TPP", 33, 300, 6000).replace(b'"numerator":33', b'"numerator":33.0') \
+        .replace(b'"list_size":6000', b'"list_size":6e3')
+    assert b"33.0" in spelled and b"6e3" in spelled
+    assert run(make_evidence({"x-A81001": spelled, "x-C83001": body("C83001", "EMIS", 21, 180, 4100)})).discrepancies == []
 
 
 def test_bytes_altered_after_gpes_are_caught(evidence):

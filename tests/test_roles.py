@@ -99,8 +99,8 @@ YESNO = next(c for c, d in CAT.indicators.items() if not d.extracted and d.kind 
 
 
 @pytest.fixture(scope="module")
-def apps():
-    tmp = Path(tempfile.mkdtemp(prefix="qofsim-roles-"))
+def apps(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("roles")
     cqrs = Cqrs(sessions(f"sqlite:///{tmp / 'cqrs.db'}"), CAT, {p: c for p, (_, c) in REGISTRY.items()}, tmp / "pay")
     for p in REGISTRY:
         cqrs.ingest(canonical_json(extract(p)), None)

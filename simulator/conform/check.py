@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from simulator.conform.export import condition_json, load_spec
 from simulator.conform.extract import manifest, ruleset_for
 from simulator.contracts import extract_schema
-from simulator.contracts.errors import ExtractInvalid, parse_extract
+from simulator.contracts.errors import ExtractInvalid, exact_number, parse_extract
 from simulator.qof.catalogue import Catalogue
 from simulator.qof.engines import reference, seam
 from simulator.qof.rules import Rule, RuleSet
@@ -273,7 +273,7 @@ def check_practice(ref: Reference, practice: str, supplier: str, body: bytes | N
         out.append(Verdict(practice, "extract", "completeness", "fail", f"no extract for practice {practice}"))
         return out + [Verdict(practice, s, c, "skip", "no extract") for s in subjects[1:] for c in ("counts",)]
     try:
-        doc = json.loads(body)
+        doc = json.loads(body, parse_float=exact_number)  # as GPES reads numbers: 5.0 is 5, 5.5 is no count
         if not isinstance(doc, dict):
             raise ValueError("not a JSON object")
     except ValueError as exc:

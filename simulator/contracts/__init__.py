@@ -41,7 +41,8 @@ def _within_list_size(n: int, info: ValidationInfo) -> int:
 
 
 class _Closed(BaseModel):
-    """Closed (unknown fields refused) and immutable; counts are StrictInt so 3.5, "3" or true are refused."""
+    """Closed (unknown fields refused) and immutable; counts are StrictInt so 3.5, "3" or true are refused
+    (an extract's 3.0 is read as the integer 3 first: ``contracts.errors.whole_numbers``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -181,8 +182,9 @@ def extract_schema(spec: "ExtractionSpec") -> dict:
     (the spec id and achievement date, exactly the spec's registers, indicator ids from the spec and
     as many as it has, its target population groups). What it cannot say is left to GPES, naming the
     field: a request GPES made, a practice of that supplier, each indicator once, numerator <=
-    denominator, registers <= list_size, and a count written as 5 rather than 5.0 (JSON Schema counts
-    5.0 as an integer; the contract refuses it, as JSON integers are what suppliers send)."""
+    denominator, registers <= list_size. Numbers are their value, as JSON Schema says: a count written
+    5.0 or 5e0 is the integer 5 to this schema and to GPES and CQRS alike (read exactly:
+    ``contracts.errors.exact_number``), and 5.5 is no count to either."""
     out = Extract.model_json_schema()
     p = out["properties"]
     count = p["registers"]["additionalProperties"]

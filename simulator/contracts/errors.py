@@ -8,6 +8,7 @@ face turns it into the same 422 (``simulator.web.errors``).
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from pydantic import ConfigDict, StrictStr, ValidationError, create_model
 from typing_extensions import TypedDict
@@ -67,12 +68,62 @@ def details(exc: ValidationError, ids: dict[int, str] | None = None) -> list[Err
     return [ErrorDetail(field=loc(tuple(e["loc"])), reason=_reason(tuple(e["loc"]), e["msg"], ids)) for e in exc.errors()]
 
 
+# ---------------------------------------------------------------- numbers: their value, however written
+
+LONGEST_WHOLE = 400
+"""Digits of the longest whole number written with a fraction or exponent that is read as itself; a
+longer one (1e1000000) is read as 10**400, above every bound just the same, and not built in memory."""
+
+
+def exact_number(text: str) -> int | Decimal:
+    """A JSON number written with a fraction or an exponent (``json.loads(parse_float=...)``), read
+    exactly: a whole one is that integer (5.0, 5e0, 50e-1 and -0.0 are 5, 5, 5 and 0: to JSON,
+    RFC 8259, and to JSON Schema a number is its value, not its spelling); any other stays a Decimal,
+    which no count takes (5.5, and 5.00000000000000001, which a float would round to 5)."""
+    d = Decimal(text)
+    if d.is_zero():
+        return 0  # 0e99999 too
+    if d != d.to_integral_value():
+        return d
+    return int(d) if d.adjusted() < LONGEST_WHOLE else 10 ** LONGEST_WHOLE
+
+
+def _as_float(value):
+    if isinstance(value, Decimal):
+        return float(value)  # not a whole number: any float is refused by a count, as the Decimal was
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def whole_numbers(body: bytes) -> bytes | None:
+    """``body`` with every whole number written with a fraction or an exponent rewritten as an integer;
+    None when there is none (or the body is not JSON): the contract's verdict on the body stands."""
+    spelled = []
+
+    def number(text: str):
+        spelled.append(text)
+        return exact_number(text)
+
+    try:
+        doc = json.loads(body, parse_float=number)
+    except (ValueError, RecursionError):
+        return None
+    if not spelled:
+        return None
+    return json.dumps(doc, separators=(",", ":"), default=_as_float).encode()
+
+
 def parse_extract(body: bytes) -> Extract:
-    """The contract alone (types, signs, numerator <= denominator)."""
+    """The contract alone (types, signs, numerator <= denominator); a count written 5.0 or 5e0 is 5."""
     try:
         return Extract.model_validate_json(body)
     except ValidationError as exc:
-        raise ExtractInvalid(details(exc, indicator_ids(body))) from None
+        whole = whole_numbers(body)
+        if whole is None:
+            raise ExtractInvalid(details(exc, indicator_ids(body))) from None
+    try:
+        return Extract.model_validate_json(whole)
+    except ValidationError as exc:
+        raise ExtractInvalid(details(exc, indicator_ids(whole))) from None
 
 
 # ---------------------------------------------------------------- the receiving services' read
@@ -106,7 +157,11 @@ def read_extract(body: bytes):
     try:
         x = ExtractRead.model_validate_json(body)
     except ValidationError:
-        x = None
+        whole = whole_numbers(body)
+        try:
+            x = None if whole is None else ExtractRead.model_validate_json(whole)
+        except ValidationError:
+            x = None
     if x is None or any(i["numerator"] > i["denominator"] for i in x.indicators):
         parse_extract(body)  # raises ExtractInvalid with the model's own reasons
         raise AssertionError("the contract model accepted what its fast read refused")  # the tests forbid it

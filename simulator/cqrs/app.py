@@ -22,9 +22,10 @@ from simulator.cqrs.manual import EntryInvalid
 from simulator.cqrs.service import PAGE, Cqrs
 from simulator.cqrs.workflow import RequestInvalid, WorkflowError
 from simulator.web.auth import Auth, Refused, allow, install_auth, own_practice
-from simulator.web.body import BodyGuard
+from simulator.web.body import BodyGuard, judge_batch
 from simulator.web.errors import install_error_handlers, rejection
 from simulator.web.openapi import document_errors
+from simulator.web.wiretap import install_wire_tap
 
 MAX_PAGE = 2000
 BATCH_BYTES = 16 << 20  # 256 extracts of up to 64 KB each
@@ -55,6 +56,7 @@ def create_app(cqrs: Cqrs, auth: Auth) -> FastAPI:
     install_auth(app, auth)
     app.add_middleware(BodyGuard, limits={"/extracts/batch": BATCH_BYTES, "/manual-entries": BULK_BYTES,
                                           "/declarations": BULK_BYTES, "/approvals": BULK_BYTES})
+    install_wire_tap(app, "cqrs")
     ccg_of = cqrs.commissioner_of
     service, when = cqrs.config.quality_service, cqrs.catalogue.parameters.achievement_date
 
@@ -114,9 +116,11 @@ def create_app(cqrs: Cqrs, auth: Auth) -> FastAPI:
               responses={422: {"description": "the batch itself is malformed"}})
     async def receive_many(body: ExtractBatch, who: Principal = GPES):
         """Several extracts in one request, each with its exact text and checksum (GPES's outbox sends
-        them so); each is judged as ``POST /extracts`` judges one, and answered in order."""
+        them so); each is judged as ``POST /extracts`` judges one, the body guard's checks first (a body
+        with duplicate keys or NaN is refused naming ``extracts[n].body``, the others stand), and
+        answered in order."""
         items = [(item.body.encode(), item.sha256) for item in body.extracts]
-        results = await run_in_threadpool(cqrs.ingest_many, items)
+        results = await run_in_threadpool(judge_batch, items, cqrs.ingest_many)
         stored = [(r["practice_code"], None, {"extract_id": r["extract_id"], "sha256": r["sha256"]})
                   for r in results if r["status"] == 201]
         if stored:

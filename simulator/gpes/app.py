@@ -12,15 +12,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from simulator.contracts import (BatchAnswer, ExtractBatch, ExtractionRequest, ExtractionSpec, Receipt, extract_schema,
-                                 sha256)
+from simulator.contracts import BatchAnswer, ExtractBatch, ExtractionRequest, ExtractionSpec, Receipt, extract_schema
 from simulator.contracts.credentials import Principal
 from simulator.contracts.headers import SHA_HEADER
 from simulator.gpes.collect import Gpes
 from simulator.web.auth import Auth, allow, install_auth
-from simulator.web.body import BodyError, BodyGuard, check_json
+from simulator.web.body import BodyGuard, judge_batch
 from simulator.web.errors import install_error_handlers, rejection
 from simulator.web.openapi import document_errors
+from simulator.web.wiretap import install_wire_tap
 
 BATCH_BYTES = 16 << 20  # 256 extracts of up to 64 KB each
 OPERATOR = allow("gpes")
@@ -51,6 +51,7 @@ def create_app(gpes: Gpes, auth: Auth, background: bool = True) -> FastAPI:
     install_error_handlers(app)
     install_auth(app, auth)
     app.add_middleware(BodyGuard, limits={"/extracts/batch": BATCH_BYTES})
+    install_wire_tap(app, "gpes")
 
     @app.get("/health")
     def health():
@@ -110,22 +111,8 @@ def create_app(gpes: Gpes, auth: Auth, background: bool = True) -> FastAPI:
         422 refused with the reasons). Every 201 is stored before the answer. For suppliers sending
         many practices: the request's cost is paid once."""
         items = [(item.body.encode(), item.sha256) for item in body.extracts]
-        return JSONResponse({"results": await run_in_threadpool(_judge_batch, items, who.supplier)})
-
-    def _judge_batch(items: list[tuple[bytes, str]], sender: str | None) -> list[dict]:
-        """Each body first passes what the body guard asks of a body sent alone (no duplicate keys, no
-        NaN, readable JSON): refused naming ``extracts[n].body``, and like one refused by the guard,
-        not recorded. The rest are GPES's to judge."""
-        refused: dict[int, dict] = {}
-        for n, (raw, _) in enumerate(items):
-            try:
-                check_json(raw)
-            except BodyError as exc:
-                refused[n] = {"status": 400 if exc.status == 400 else 422, "extract_id": None, "sha256": sha256(raw),
-                              "detail": [{"field": f"extracts[{n}].body", "reason": str(exc)}]}
-        rest = [item for n, item in enumerate(items) if n not in refused]
-        judged = iter(gpes.receive_many(rest, sender) if rest else [])
-        return [refused[n] if n in refused else next(judged) for n in range(len(items))]
+        results = await run_in_threadpool(judge_batch, items, lambda rest: gpes.receive_many(rest, who.supplier))
+        return JSONResponse({"results": results})
 
     @app.post("/forwarding/retry", dependencies=[OPERATOR])
     def retry():

@@ -15,6 +15,7 @@ from simulator.web.auth import Auth, allow, install_auth, own_supplier
 from simulator.web.body import BodyGuard
 from simulator.web.errors import install_error_handlers, rejection
 from simulator.web.openapi import document_errors
+from simulator.web.wiretap import install_wire_tap
 
 GPES = allow("gpes")
 READERS = allow("supplier", "gpes", "auditor")
@@ -34,6 +35,7 @@ def create_app(supplier: Supplier, auth: Auth, background: bool = True) -> FastA
     install_error_handlers(app)
     install_auth(app, auth)
     app.add_middleware(BodyGuard)
+    install_wire_tap(app, "supplier")
 
     @app.get("/health")
     def health():

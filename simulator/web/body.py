@@ -12,7 +12,10 @@ The route then reads the very bytes checked.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+
+from simulator.contracts import sha256
 
 MAX_BYTES = 1 << 20  # one extract is about 10 KB
 
@@ -55,6 +58,38 @@ def check_json(body: bytes) -> None:
         raise
     except ValueError as exc:  # an integer of thousands of digits (Python's own limit); shorter reach the contract
         raise BodyError(422, "body", f"a number too long to read: {str(exc)[:120]}") from None
+
+
+def judge_batch(items: list[tuple[bytes, str | None]],
+                judge: Callable[[list[tuple[bytes, str | None]]], list[dict]]) -> list[dict]:
+    """The verdicts on a batch's extracts (``POST /extracts/batch`` at GPES and at CQRS), in order.
+
+    Each body first passes what the guard asks of a body sent alone (readable JSON, no duplicate
+    keys, no NaN): one that fails is refused on its own, naming ``extracts[n].body`` (400 unreadable,
+    422 ambiguous), and as with a body the guard refuses, nothing of it is stored or recorded. The
+    rest go to ``judge`` (the service's own checks), whose verdicts name items by their place in
+    what it was given; they are renumbered to their place in the batch."""
+    refused: dict[int, dict] = {}
+    for n, (raw, _) in enumerate(items):
+        try:
+            check_json(raw)
+        except BodyError as exc:
+            refused[n] = {"status": 400 if exc.status == 400 else 422, "extract_id": None, "sha256": sha256(raw),
+                          "detail": [{"field": f"extracts[{n}].body", "reason": str(exc)}]}
+    place = [n for n in range(len(items)) if n not in refused]
+    judged = judge([items[n] for n in place]) if place else []
+    out: list[dict] = [{} for _ in items]
+    for n, verdict in refused.items():
+        out[n] = verdict
+    for k, (n, verdict) in enumerate(zip(place, judged)):
+        if k != n and verdict.get("detail"):
+            verdict = {**verdict, "detail": [{**d, "field": _ITEM.sub(f"extracts[{n}]", d["field"], count=1)}
+                                             for d in verdict["detail"]]}
+        out[n] = verdict
+    return out
+
+
+_ITEM = re.compile(r"^extracts\[\d+\]")
 
 
 class BodyGuard:

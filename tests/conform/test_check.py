@@ -3,6 +3,7 @@ indicator, the rule step and the patients; files, flags and a live supplier all 
 
 import csv
 import json
+import re
 import shutil
 
 import pyarrow.parquet as pq
@@ -105,6 +106,26 @@ def test_missing_unreadable_and_off_schema_extracts(population, good_extracts, t
     replaced = next(i for i in ("DM26", "ASTHMA08", "DEP06") if i not in {x["id"] for x in doc["indicators"]})
     assert (odd, replaced, "completeness", "fail") in got  # the indicator DM99 stands in for is missing
     assert (odd, first, "invariants", "fail") in got  # numerator above denominator: what JSON Schema cannot say
+
+
+def test_a_count_is_its_value_however_written_to_the_kit_as_to_gpes(population, good_extracts, tmp_path, catalogue):
+    """5.0 is the integer 5 to the published schema and to GPES, so to the kit; 30.00000000000000001 is
+    no count to any of them (read as a float it would round to 30)."""
+    ex = _copy(good_extracts, tmp_path / "ex")
+    code = _practice_of(population, "EMIS", "DM26")
+    raw = (ex / f"{code}.json").read_text()
+    spelled, n = re.subn(r'(": ?)([0-9]+)(?=[,}])', r"\1\2.0", raw)  # every count: registers, indicators, list
+    assert n == 1 + 3 * len(json.loads(raw)["indicators"]) + len(json.loads(raw)["registers"]) \
+        + len(json.loads(raw).get("target_populations", {}))
+    (ex / f"{code}.json").write_text(spelled)
+    assert check.check_folder(catalogue, population, ex).ok
+    doc = json.loads(raw)
+    n = next(i for i in doc["indicators"] if i["id"] == "DM26")["numerator"]
+    dm26 = re.search(r'\{[^{}]*"id": ?"DM26"[^{}]*\}', raw).group()
+    (ex / f"{code}.json").write_text(raw.replace(dm26, re.sub(r'("numerator": ?)[0-9]+', rf"\g<1>{n}.00000000000000001",
+                                                              dm26)))
+    got = {(v.practice, v.subject, v.check) for v in check.check_folder(catalogue, population, ex).failures()}
+    assert {(code, "DM26", "schema"), (code, "DM26", "invariants")} <= got
 
 
 @pytest.mark.slow

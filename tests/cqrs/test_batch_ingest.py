@@ -2,11 +2,15 @@
 
 import json
 
+from fastapi.testclient import TestClient
+
 from simulator.contracts import canonical_json, sha256
+from simulator.cqrs import app as cqrs_app
 from simulator.cqrs.service import Cqrs
 from simulator.db import sessions
 from simulator.gpes.spec import build_spec
 from simulator.qof.catalogue import default_catalogue
+from tests.credentials import AUTH, bearer
 
 CAT = default_catalogue()
 SPEC = build_spec(CAT)
@@ -59,3 +63,26 @@ def test_batches_for_the_same_practices_in_opposite_orders_at_once_neither_deadl
     held = cqrs.extracts()
     assert len(held) == 32
     assert sorted(x["practice_code"] for x in held if x["current"]) == codes
+
+
+def test_a_body_with_duplicate_keys_or_nan_is_refused_in_its_place_and_the_others_stored(tmp_path, db_url):
+    """As GPES does and as a body sent alone would be: the body guard's checks, item by item, over HTTP."""
+    cqrs = Cqrs(sessions(db_url), CAT, {"A81001": "05X", "B82005": "05X"}, tmp_path)
+    client = TestClient(cqrs_app.create_app(cqrs, AUTH))
+    twice = extract("x-2", practice="B82005")[:-1] + b',"list_size":6543}'  # the same value twice: the contract alone takes it
+    good = extract("x-1")
+    nan = extract("x-3", practice="B82005").replace(b'"list_size":6543', b'"list_size":NaN')
+    r = client.post("/extracts/batch", headers=bearer("gpes"),
+                    json={"extracts": [{"sha256": sha256(b), "body": b.decode()} for b in (twice, good, nan)]})
+    assert r.status_code == 200, r.text
+    first, second, third = r.json()["results"]
+    assert first == {"status": 422, "extract_id": None, "detail": [
+        {"field": "extracts[0].body", "reason": "duplicate key 'list_size': a JSON object names each key once"}]}
+    assert second == {"status": 201, "extract_id": "x-1", "detail": None}
+    assert third == {"status": 422, "extract_id": None, "detail": [
+        {"field": "extracts[2].body", "reason": "NaN is not a JSON number"}]}
+    assert [x["extract_id"] for x in cqrs.extracts()] == ["x-1"]
+    assert cqrs.extract_body("x-2") is None and cqrs.extract_body("x-3") is None
+    log = client.get("/audit", headers=bearer("auditor")).json()
+    assert [(e["practice_code"], e["after"]["extract_id"]) for e in log if e["action"] == "extract stored"] == [
+        ("A81001", "x-1")]

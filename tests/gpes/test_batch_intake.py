@@ -120,3 +120,15 @@ def test_a_body_with_duplicate_keys_is_refused_naming_the_item(services):
     first, second = answer.json["results"]
     assert first["status"] == 422 and first["detail"][0]["field"] == "extracts[0].body"
     assert "duplicate key" in first["detail"][0]["reason"] and second["status"] == 201
+
+
+def test_items_after_a_refused_body_are_named_by_their_place_in_the_batch(services):
+    """GPES judges what passed the body guard's checks; its reasons still name the item where it stands."""
+    gpes, _, _ = services
+    req = gpes.create_request("TPP")
+    good = canonical_json(extract(req.request_id))
+    r = as_supplier().post(batch_url(gpes), json={"extracts": [{"sha256": sha256(b"{}"), "body": "{\"a\":1,\"a\":2}"},
+                                                               {"sha256": "0" * 64, "body": good.decode()}]})
+    first, second = r.json()["results"]
+    assert first["detail"][0]["field"] == "extracts[0].body"
+    assert second["status"] == 422 and second["detail"][0]["field"] == "extracts[1].sha256"

@@ -34,7 +34,8 @@ def test_target_populations_are_counted_on_the_list_size_date(tmp_path):
             {"patient_id": 3, "practice_code": "C83001", "nhs_number": "9990000034", "sex": "F",
              "date_of_birth": d("1980-05-01"), "registered_from": d("2001-01-01"), "registered_to": d("2012-12-31"),
              "died_on": None}]
-    path = tmp_path / "patients.parquet"
+    path = tmp_path / "suppliers" / "EMIS" / "patients.parquet"  # a supplier's own records, where the nation keeps them
+    path.parent.mkdir(parents=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=PATIENTS), path)
     groups = target_populations(REQUEST, path)
     assert groups == {"C83001": {"CS": 1, "CHS": 1, "MAT": 1, "CON": 1}}
@@ -104,6 +105,7 @@ def test_chunks_follow_the_file_and_keep_within_the_budget(nation):
 
 def test_a_file_whose_row_groups_mix_practices_is_counted_from_its_column(nation, tmp_path):
     whole = pq.read_table(nation.patients_path("EMIS"))
-    mixed = tmp_path / "patients.parquet"
+    mixed = tmp_path / "suppliers" / "EMIS" / "patients.parquet"  # a supplier's own records, where the nation keeps them
+    mixed.parent.mkdir(parents=True)
     pq.write_table(whole, mixed, row_group_size=1000)  # row groups straddle practices
     assert list(Layout.of(mixed).rows.items()) == list(Layout.of(nation.patients_path("EMIS")).rows.items())
