@@ -81,7 +81,7 @@ class GpesReceipt(Base):
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # a forwarder holds it
     forward_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     resends: Mapped[int] = mapped_column(Integer, default=0)  # migration 0006: the same bytes sent again
-    # migration 0012: the MESH message that last carried it to CQRS (transport mesh; None over HTTP)
+    # migration 0013: the MESH message that last carried it to CQRS (transport mesh; None over HTTP)
     mesh_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 

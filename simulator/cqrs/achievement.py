@@ -26,9 +26,9 @@ from simulator.contracts import (AreaPoints, AspirationPayments, DomainPoints, I
 from simulator.cqrs import bulk, payments
 from simulator.cqrs.longformat import DENOMINATOR, EXCEPTIONS, NUMERATOR, REGISTER, target_populations_of
 from simulator.cqrs.manual import entries_for_run
-from simulator.cqrs.store import rows_of_body
 from simulator.cqrs.parameters import CqrsParameters, default_parameters
 from simulator.cqrs.points import Scored, points_2dp, score, to_decimal
+from simulator.cqrs.store import rows_of_body
 from simulator.db import CqrsExtract, CqrsWorkflow, utcnow, writing
 from simulator.qof.catalogue import Catalogue
 

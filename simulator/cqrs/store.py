@@ -97,7 +97,8 @@ def _store_many(s: Session, batch: list[tuple[ExtractRead, bytes, str]], receive
     conn.execute(insert(extracts), [
         {"extract_id": x.extract_id, "practice_code": x.practice_code, "spec_id": x.spec_id,
          "achievement_date": x.achievement_date, "supplier": x.supplier, "list_size": x.list_size, "sha256": digest,
-         "body": body, "received_at": received_at, "current": True, "request_id": x.request_id} for x, body, digest in batch])
+         "body": body, "received_at": received_at, "current": True, "request_id": x.request_id}
+        for x, body, digest in batch])
     stored = {(x.practice_code, x.achievement_date): x.extract_id for x, _, _ in batch}
     for wf in s.scalars(select(CqrsWorkflow).where(CqrsWorkflow.practice_code.in_({p for p, _ in stored}))):
         extract_id = stored.get((wf.practice_code, wf.achievement_date))

@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections import deque
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Mapping
