@@ -24,7 +24,7 @@ from simulator.cqrs.workflow import RequestInvalid, WorkflowError
 from simulator.web.auth import Auth, Refused, allow, install_auth, own_practice
 from simulator.web.body import BodyGuard, judge_batch
 from simulator.web.errors import install_error_handlers, rejection
-from simulator.web.openapi import document_errors
+from simulator.web.openapi import EXTRACT_BODY, document_errors
 from simulator.web.wiretap import install_wire_tap
 
 MAX_PAGE = 2000
@@ -98,8 +98,7 @@ def create_app(cqrs: Cqrs, auth: Auth) -> FastAPI:
     @app.post("/extracts", status_code=201, response_model=Receipt,
               responses={200: {"description": "already stored: the first receipt", "model": Receipt},
                          409: {"description": "this extract_id was stored with other content"}},
-              openapi_extra={"requestBody": {"required": True, "description": "the extract's exact bytes",
-                                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Extract"}}}}})
+              openapi_extra=EXTRACT_BODY)
     async def receive(request: Request, who: Principal = GPES,
                       checksum: str = Header(alias=SHA_HEADER, description="hex SHA-256 of the body",
                                              pattern=r"^[0-9a-f]{64}$")):

@@ -14,7 +14,7 @@ from simulator.cqrs.mesh_inbox import MeshInbox
 from simulator.cqrs.service import Cqrs
 from simulator.cqrs.workflow import ServiceConfig
 from simulator.qof.catalogue import default_catalogue
-from simulator.transport.mesh import Mailbox, MeshSettings
+from simulator.transport.mesh import Mailbox, MeshSettings, mesh_settings_given
 from simulator.web.settings import ServiceSettings, read_practices
 
 
@@ -29,12 +29,7 @@ class CqrsConfig(ServiceSettings):
                                                                    "also from CQRS's MESH mailbox (polled)")
     mesh: MeshSettings | None = Field(None, description="CQRS's MESH mailbox and GPES's (transport mesh)")
 
-    @model_validator(mode="after")
-    def _mesh_given(self):
-        if self.transport == "mesh" and self.mesh is None:
-            raise ValueError("transport mesh needs the mesh settings (url, mailbox, password, shared_key, peer, "
-                             "workflow_id)")
-        return self
+    _mesh_given = model_validator(mode="after")(mesh_settings_given)
 
 
 def build(cfg: CqrsConfig, migrate: bool = True) -> Cqrs:

@@ -19,7 +19,7 @@ from simulator.gpes.collect import Gpes
 from simulator.web.auth import Auth, allow, install_auth
 from simulator.web.body import BodyGuard, judge_batch
 from simulator.web.errors import install_error_handlers, rejection
-from simulator.web.openapi import document_errors
+from simulator.web.openapi import EXTRACT_BODY, document_errors
 from simulator.web.wiretap import install_wire_tap
 
 BATCH_BYTES = 16 << 20  # 256 extracts of up to 64 KB each
@@ -92,8 +92,7 @@ def create_app(gpes: Gpes, auth: Auth, background: bool = True) -> FastAPI:
     @app.post("/extracts", status_code=201, response_model=Receipt,
               responses={200: {"description": "already received: the first receipt", "model": Receipt},
                          409: {"description": "this extract_id was received with other content"}},
-              openapi_extra={"requestBody": {"required": True, "description": "the extract's exact bytes",
-                                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Extract"}}}}})
+              openapi_extra=EXTRACT_BODY)
     async def receive(request: Request, who: Principal = SUPPLIER,
                       checksum: str = Header(alias=SHA_HEADER, description="hex SHA-256 of the body",
                                              pattern=r"^[0-9a-f]{64}$")):

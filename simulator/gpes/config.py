@@ -13,7 +13,7 @@ from simulator.gpes.collect import Gpes
 from simulator.gpes.spec import build_spec
 from simulator.qof.catalogue import default_catalogue
 from simulator.transport.http import CqrsClient, SupplierClient
-from simulator.transport.mesh import Mailbox, MeshSettings
+from simulator.transport.mesh import Mailbox, MeshSettings, mesh_settings_given
 from simulator.web.settings import ServiceSettings, read_practices
 
 
@@ -32,12 +32,7 @@ class GpesConfig(ServiceSettings):
     retry_base_s: float = Field(0.1, gt=0)
     retry_cap_s: float = Field(5.0, gt=0)
 
-    @model_validator(mode="after")
-    def _mesh_given(self):
-        if self.transport == "mesh" and self.mesh is None:
-            raise ValueError("transport mesh needs the mesh settings (url, mailbox, password, shared_key, peer, "
-                             "workflow_id)")
-        return self
+    _mesh_given = model_validator(mode="after")(mesh_settings_given)
 
 
 def build(cfg: GpesConfig, migrate: bool = True) -> Gpes:

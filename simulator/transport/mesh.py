@@ -46,6 +46,15 @@ class MeshSettings(BaseModel):
     resend_s: float = Field(600.0, gt=0, description="GPES: an extract with no verdict after this is sent again")
 
 
+def mesh_settings_given(cfg):
+    """A service whose ``transport`` is mesh has its ``mesh`` settings (the after-validator of GPES's
+    and CQRS's configurations)."""
+    if cfg.transport == "mesh" and cfg.mesh is None:
+        raise ValueError("transport mesh needs the mesh settings (url, mailbox, password, shared_key, peer, "
+                         "workflow_id)")
+    return cfg
+
+
 @dataclass
 class Received:
     message_id: str

@@ -11,6 +11,11 @@ from simulator.contracts import Extract, Rejection
 
 REF = "#/components/schemas/Rejection"
 
+# POST /extracts at GPES and CQRS reads the body itself (its exact bytes are checksummed, stored and
+# forwarded untouched), so FastAPI cannot document it from a parameter: this says what it is
+EXTRACT_BODY = {"requestBody": {"required": True, "description": "the extract's exact bytes",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Extract"}}}}}
+
 
 def route_roles(route: APIRoute) -> tuple[str, ...] | None:
     """The roles a route admits (None: open to anyone, e.g. /health)."""
